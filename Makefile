@@ -1,0 +1,48 @@
+# Two commands for a newcomer: `make run` and `make test`. Both set the machine up first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+LAKE ?= lake
+# Re-install when any dependency file changes.
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
+
+.PHONY: help setup java run test lint fmt bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP):
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+setup: $(STAMP) java ## Create .venv, install packages and a Java runtime if missing
+
+java: ## Make sure a Java 17+ runtime is on PATH (Spark needs it)
+	@bash tools/ensure_java.sh
+
+run: setup ## Run the local pipeline on the sample feeds and print the answers
+	$(VENV)/bin/energy-lake run --landing data/landing --lake $(LAKE) --summary-json $(LAKE)/last_run.json
+
+test: setup ## Run every test
+	$(PY) -m pytest -q
+
+lint: setup ## ruff + mypy on src/
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	@mkdir -p .build && ln -sfn ../src .build/energy_lake
+	cd .build && ../$(VENV)/bin/mypy --config-file ../pyproject.toml -p energy_lake
+
+fmt: setup ## Fix what the linters can fix
+	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format src tests bench
+
+bench: setup ## Benchmarks (not part of make test)
+	$(PY) bench/run_bench.py
+
+clean: ## Remove the local lake and caches (keeps .venv)
+	rm -rf $(LAKE) .pytest_cache .mypy_cache .ruff_cache .build spark-warehouse

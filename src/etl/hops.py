@@ -1,0 +1,266 @@
+"""The three hops: plan from the catalog, read, transform (pure), write new versions, commit.
+
+Each hop reads one catalog snapshot, writes new partition versions and commits them in one atomic
+step, so a hop that dies leaves the previous state intact and the next run redoes exactly the
+missing work. The Glue entry scripts and the local runner both call these functions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from energy_lake.etl import analytics, raw, transform
+from energy_lake.etl.catalog import LakeCatalog, Partition, Snapshot, Table, partition_id
+from energy_lake.etl.contracts import ENTITIES, load_contract, load_marts
+from energy_lake.etl.io import read_landing, read_table, write_partitions
+from energy_lake.etl.landing import plan_entity, raw_partition_id
+from energy_lake.etl.locations import LakeLocations
+from energy_lake.etl.schemas import raw_schema, transform_schema
+from energy_lake.etl.storage import Storage
+from energy_lake.etl.tokens import key_pads
+from energy_lake.utils.logging import Logger
+
+QUARANTINE = "raw.quarantine"
+
+
+@dataclass
+class RunContext:
+    spark: SparkSession
+    lake: LakeLocations
+    storage: Storage
+    run_id: str
+    log: Logger
+    pii_key: bytes = b""
+    reprocess: frozenset[str] = frozenset()
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def catalog(self) -> LakeCatalog:
+        return LakeCatalog(self.storage, self.lake.state)
+
+    def empty_table(self, snapshot: Snapshot, name: str, keys: tuple[str, ...]) -> Table:
+        return snapshot.table_or_empty(name, self.lake.table_location(name), keys)
+
+
+# ---------------------------------------------------------------- landing -> raw
+
+
+def landing_to_raw(ctx: RunContext) -> dict[str, Any]:
+    """Validate new landing files into raw + quarantine; returns per-entity counts."""
+    results = {}
+    for entity in ENTITIES:
+        results[entity] = _ingest_entity(ctx, entity)
+    return results
+
+
+def _ingest_entity(ctx: RunContext, entity: str) -> dict[str, Any]:
+    contract = load_contract(entity)
+    snapshot = ctx.catalog.snapshot()
+    raw_table = ctx.empty_table(snapshot, f"raw.{entity}", ("ingest_date",))
+    quarantine = ctx.empty_table(snapshot, QUARANTINE, ("entity", "ingest_date"))
+    plan = plan_entity(ctx.storage, ctx.lake.landing, entity, raw_table, set(ctx.reprocess))
+    stats: dict[str, Any] = {
+        "files": len(plan.files), "files_skipped": plan.skipped_files, "rows_read": 0, "rows_valid": 0,
+        "rows_quarantined": 0, "quarantine_reasons": {}, "dates": plan.dates, "per_file": {},
+        "rejected_files": [{"file": r.file, "rule": r.rule, "reason": r.reason} for r in plan.rejected],
+    }
+    for rejection in plan.rejected:
+        ctx.log.error("file rejected", entity=entity, file=rejection.file, rule=rejection.rule, reason=rejection.reason)
+    if not plan.dates:
+        ctx.log.info("nothing new", hop="raw", entity=entity)
+        return stats
+    ingested_at = datetime.now(UTC).replace(tzinfo=None)
+    raw_parts: dict[str, Partition] = {}
+    q_parts: dict[str, Partition] = {}
+    q_pid = {d: partition_id({"entity": entity, "ingest_date": d}) for d in plan.dates}
+    if plan.files:
+        records = read_landing(ctx.spark, plan.files, contract, ctx.run_id, ingested_at)
+        validated = raw.validate(records, contract).persist(StorageLevel.MEMORY_AND_DISK)
+        per_file = _per_file_counts(raw.file_counts(validated).collect())
+        landing_inputs = {
+            raw_partition_id(d): {
+                "landing_files": {
+                    rf.file.rel_path: {"fingerprint": rf.file.fingerprint, "duplicate_of": rf.duplicate_of}
+                    for rf in plan.files if rf.file.ingest_date == d
+                }
+            }
+            for d in plan.dates
+        }
+        # Quarantine first, raw second: the raw version is what marks a file ingested.
+        q_parts = write_partitions(ctx.spark, raw.quarantine_rows(validated, contract), quarantine, ctx.run_id,
+                                   list(q_pid.values()), {})
+        raw_parts = write_partitions(ctx.spark, raw.valid_rows(validated, contract), raw_table, ctx.run_id,
+                                     [raw_partition_id(d) for d in plan.dates], landing_inputs)
+        validated.unpersist()
+        stats["per_file"] = per_file
+        for counts in per_file.values():
+            stats["rows_read"] += counts["rows_read"]
+            stats["rows_valid"] += counts["rows_valid"]
+            stats["rows_quarantined"] += counts["rows_quarantined"]
+            stats["quarantine_reasons"] = dict(Counter(stats["quarantine_reasons"]) + Counter(counts["reasons"]))
+    else:  # every file of these dates was rejected: their partitions become empty
+        raw_parts = {raw_partition_id(d): Partition("", ctx.run_id, 0) for d in plan.dates}
+        q_parts = {pid: Partition("", ctx.run_id, 0) for pid in q_pid.values()}
+    ctx.catalog.commit([raw_table.with_partitions(raw_parts), quarantine.with_partitions(q_parts)], ctx.run_id)
+    ctx.log.info(
+        "raw committed", hop="raw", entity=entity, files=len(plan.files), rows_read=stats["rows_read"],
+        rows_valid=stats["rows_valid"], rows_quarantined=stats["rows_quarantined"],
+    )
+    return stats
+
+
+def _per_file_counts(rows: list[Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = out.setdefault(
+            row["_source_file"], {"rows_read": 0, "rows_valid": 0, "rows_quarantined": 0, "reasons": {}}
+        )
+        entry["rows_read"] += row["records"]
+        if row[raw.RULE] is None:
+            entry["rows_valid"] += row["records"]
+        else:
+            entry["rows_quarantined"] += row["records"]
+            entry["reasons"][row[raw.RULE]] = entry["reasons"].get(row[raw.RULE], 0) + row["records"]
+    return dict(sorted(out.items()))
+
+
+# ---------------------------------------------------------------- raw -> transform
+
+
+def _raw_versions(table: Table | None) -> dict[str, str]:
+    return {pid: p.path for pid, p in table.partitions.items()} if table else {}
+
+
+def raw_to_transform(ctx: RunContext) -> dict[str, Any]:
+    """Rebuild the dimension snapshots and the trade partitions whose raw input changed."""
+    results: dict[str, Any] = {}
+    pads = key_pads(ctx.spark, ctx.pii_key)
+    for entity in ("providers", "customers"):
+        results[entity] = _transform_dimension(ctx, entity, pads)
+    results["transactions"] = _transform_transactions(ctx, pads)
+    return results
+
+
+def _transform_dimension(ctx: RunContext, entity: str, pads: DataFrame) -> dict[str, Any]:
+    contract = load_contract(entity)
+    snapshot = ctx.catalog.snapshot()
+    source = snapshot.table(f"raw.{entity}")
+    target = ctx.empty_table(snapshot, f"transform.{entity}", ())
+    inputs = {"raw": _raw_versions(source)}
+    current = target.partitions.get("")
+    if current and current.inputs == inputs and not ctx.reprocess:
+        ctx.log.info("up to date", hop="transform", entity=entity)
+        return {"rows": current.rows, "rebuilt": False}
+    raw_df = read_table(ctx.spark, source, raw_schema(contract))
+    out = transform.providers(raw_df, contract) if entity == "providers" else transform.customers(raw_df, contract, pads)
+    parts = write_partitions(ctx.spark, out, target, ctx.run_id, [""], {"": inputs})
+    ctx.catalog.commit([target.with_partitions(parts)], ctx.run_id)
+    rows_in = source.rows if source else 0
+    ctx.log.info("transform committed", hop="transform", entity=entity, rows=parts[""].rows, raw_rows=rows_in)
+    return {"rows": parts[""].rows, "raw_rows": rows_in, "duplicates_removed": rows_in - parts[""].rows, "rebuilt": True}
+
+
+def _transform_transactions(ctx: RunContext, pads: DataFrame) -> dict[str, Any]:
+    contract = load_contract("transactions")
+    snapshot = ctx.catalog.snapshot()
+    source = snapshot.table("raw.transactions")
+    target = ctx.empty_table(snapshot, "transform.transactions", ("ingest_date",))
+    raw_paths = _raw_versions(source)
+    forced = {raw_partition_id(d) for d in ctx.reprocess}
+    todo = sorted(
+        pid for pid, path in raw_paths.items()
+        if pid in forced or target.partitions.get(pid) is None or target.partitions[pid].inputs.get("raw") != path
+    )
+    if not todo:
+        ctx.log.info("up to date", hop="transform", entity="transactions")
+        return {"rows": target.rows, "dates": [], "rebuilt": False}
+    raw_df = read_table(ctx.spark, source, raw_schema(contract), todo)
+    earliest = min(todo)
+    earlier = [pid for pid in target.partitions if pid < earliest]
+    earlier_ids = read_table(ctx.spark, target, transform_schema(contract), earlier).select("transaction_id")
+    providers_df = read_table(ctx.spark, snapshot.table("transform.providers"), transform_schema(load_contract("providers")))
+    customers_df = read_table(ctx.spark, snapshot.table("transform.customers"), transform_schema(load_contract("customers")))
+    out = transform.transactions(raw_df, contract, providers_df, customers_df, earlier_ids, pads)
+    out = out.repartition("ingest_date")  # one compact file per day
+    parts = write_partitions(ctx.spark, out, target, ctx.run_id, todo, {pid: {"raw": raw_paths[pid]} for pid in todo})
+    ctx.catalog.commit([target.with_partitions(parts)], ctx.run_id)
+    raw_rows = sum(source.partitions[pid].rows for pid in todo) if source else 0
+    rows = sum(p.rows for p in parts.values())
+    unresolved = _count_unresolved(ctx.spark, target.with_partitions(parts), contract, todo)
+    ctx.log.info("transform committed", hop="transform", entity="transactions", dates=len(todo), rows=rows)
+    return {"rows": target.with_partitions(parts).rows, "dates": [p.split("=")[1] for p in todo], "rebuilt": True,
+            "rows_written": rows, "duplicates_removed": raw_rows - rows, "counterparties": unresolved}
+
+
+def _count_unresolved(spark: SparkSession, table: Table, contract: Any, pids: list[str]) -> dict[str, int]:
+    df = read_table(spark, table, transform_schema(contract), pids)
+    return {r["counterparty_status"]: int(r["count"]) for r in df.groupBy("counterparty_status").count().collect()}
+
+
+# ---------------------------------------------------------------- transform -> analytics
+
+
+def transform_to_analytics(ctx: RunContext) -> dict[str, Any]:
+    snapshot = ctx.catalog.snapshot()
+    tx_contract = load_contract("transactions")
+    source = snapshot.table("transform.transactions")
+    versions = _raw_versions(source)
+    forced = {raw_partition_id(d) for d in ctx.reprocess}
+    tables, results = [], {}
+    daily = [m for m in load_marts() if m.partition_by]
+    todo_by_mart = {}
+    for mart in daily:
+        target = ctx.empty_table(snapshot, f"analytics.{mart.name}", ("ingest_date",))
+        todo_by_mart[mart.name] = (target, sorted(
+            pid for pid, path in versions.items()
+            if pid in forced or target.partitions.get(pid) is None or target.partitions[pid].inputs.get("transform") != path
+        ))
+    all_todo = sorted({pid for _, todo in todo_by_mart.values() for pid in todo})
+    tx = read_table(ctx.spark, source, transform_schema(tx_contract), all_todo).persist(StorageLevel.MEMORY_AND_DISK)
+    for mart in daily:
+        target, todo = todo_by_mart[mart.name]
+        if not todo:
+            results[mart.name] = {"rows": target.rows, "rebuilt": False}
+            continue
+        df = analytics.DAILY_MARTS[mart.name](tx.where(F.col("ingest_date").isin([p.split("=")[1] for p in todo])))
+        parts = write_partitions(ctx.spark, df.repartition("ingest_date"), target, ctx.run_id, todo,
+                                 {pid: {"transform": versions[pid]} for pid in todo})
+        tables.append(target.with_partitions(parts))
+        results[mart.name] = {"rows": tables[-1].rows, "rebuilt": True, "dates": len(todo)}
+    tx.unpersist()
+    tables += _summaries(ctx, snapshot, results)
+    if tables:
+        ctx.catalog.commit(tables, ctx.run_id)
+    for name, result in results.items():
+        ctx.log.info("mart", hop="analytics", mart=name, rows=result["rows"], rebuilt=result["rebuilt"])
+    return results
+
+
+def _summaries(ctx: RunContext, snapshot: Snapshot, results: dict[str, Any]) -> list[Table]:
+    """Lifetime summaries: rebuilt when any trade partition or dimension changed."""
+    names = ("transform.transactions", "transform.providers", "transform.customers")
+    inputs = {n: _raw_versions(snapshot.table(n)) for n in names}
+    contracts = {n: load_contract(n.split(".")[1]) for n in names}
+    frames = {n: read_table(ctx.spark, snapshot.table(n), transform_schema(contracts[n])) for n in names}
+    builders = {
+        "customer_summary": lambda: analytics.customer_summary(frames[names[0]], frames[names[2]]),
+        "provider_summary": lambda: analytics.provider_summary(frames[names[0]], frames[names[1]]),
+    }
+    tables = []
+    for name, build in builders.items():
+        target = ctx.empty_table(snapshot, f"analytics.{name}", ())
+        current = target.partitions.get("")
+        if current and current.inputs == inputs and not ctx.reprocess:
+            results[name] = {"rows": current.rows, "rebuilt": False}
+            continue
+        parts = write_partitions(ctx.spark, build(), target, ctx.run_id, [""], {"": inputs})
+        tables.append(target.with_partitions(parts))
+        results[name] = {"rows": parts[""].rows, "rebuilt": True}
+    return tables

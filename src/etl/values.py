@@ -1,0 +1,89 @@
+"""Spark column expressions that read feed values: text keys, canonical codes, decimals, timestamps.
+
+Used by both the raw hop (to decide whether a value is valid) and the transform hop (to type it),
+so the two can never disagree. Built only from Spark SQL functions: no Python UDF on the hot path.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+
+from energy_lake.etl.contracts import Column as ContractColumn
+
+_ACCENTED = "áàâäãåéèêëíìîïóòôöõúùûüñçýÿ"
+_PLAIN = "aaaaaaeeeeiiiiooooouuuuncyy"
+
+
+def clean_text(col: Column) -> Column:
+    """Trimmed, inner whitespace collapsed; empty becomes null."""
+    text = F.trim(F.regexp_replace(col, r"\s+", " "))
+    return F.when(text == "", None).otherwise(text)
+
+
+def value_key(col: Column) -> Column:
+    """Matching key of a value: lower case, no accents, other characters as ``_`` (as contracts.normalise_name)."""
+    plain = F.translate(F.lower(col), _ACCENTED, _PLAIN)
+    return F.regexp_replace(F.regexp_replace(plain, "[^a-z0-9]+", "_"), "^_+|_+$", "")
+
+
+def canonical_value(col: Column, column: ContractColumn) -> Column:
+    """The allowed value a spelling stands for (``eólica`` -> ``wind``), null when unknown."""
+    mapping = F.create_map(*chain.from_iterable((F.lit(k), F.lit(v)) for k, v in column.canonical_values().items()))
+    return mapping[value_key(col)]
+
+
+# Decimal numbers: plain, with thousands separators, or with an exponent. A decimal-comma file
+# (Spanish export) writes 1.234,5 where others write 1,234.5; the file's dialect says which.
+_EXP = r"([eE][+-]?\d{1,9})?"
+_POINT = rf"^[+-]?(\d+(\.\d*)?|\.\d+){_EXP}$"
+_POINT_GROUPED = rf"^[+-]?\d{{1,3}}(,\d{{3}})+(\.\d*)?{_EXP}$"
+_COMMA = rf"^[+-]?(\d+(,\d*)?|,\d+){_EXP}$"
+_COMMA_GROUPED = rf"^[+-]?\d{{1,3}}(\.\d{{3}})+(,\d*)?{_EXP}$"
+
+
+def canonical_decimal_text(col: Column, decimal_comma: Column) -> Column:
+    """The number as ``[-]digits[.digits][e±n]``, or null when it is not a number in the file's notation."""
+    text = F.regexp_replace(F.trim(col), r"^\+", "")
+    comma = (
+        F.when(text.rlike(_COMMA), F.regexp_replace(text, ",", "."))
+        .when(text.rlike(_COMMA_GROUPED), F.regexp_replace(F.regexp_replace(text, r"\.", ""), ",", "."))
+    )
+    point = F.when(text.rlike(_POINT), text).when(text.rlike(_POINT_GROUPED), F.regexp_replace(text, ",", ""))
+    return F.when(decimal_comma, comma).otherwise(point)
+
+
+def decimal_scale(canonical: Column) -> Column:
+    """Decimal places the number really needs (``1.50`` needs 1, ``15e-1`` needs 1, ``1.5e3`` needs 0)."""
+    pattern = r"^-?(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?$"
+    int_part = F.regexp_extract(canonical, pattern, 1)
+    frac_part = F.regexp_extract(canonical, pattern, 2)
+    exponent = F.coalesce(F.regexp_extract(canonical, pattern, 3).cast("bigint"), F.lit(0))
+    digits = F.concat(int_part, frac_part)
+    trailing_zeros = F.length(digits) - F.length(F.regexp_replace(digits, "0+$", ""))
+    scale = F.length(frac_part) - exponent - trailing_zeros
+    all_zero = F.regexp_replace(digits, "0", "") == ""
+    return F.when(all_zero, F.lit(0)).otherwise(F.greatest(scale, F.lit(0)))
+
+
+def to_decimal(canonical: Column, precision: int, scale: int) -> Column:
+    """The typed value; null when it does not fit. Sessions run with ANSI off (see etl.session)."""
+    return canonical.cast(f"decimal({precision},{scale})")
+
+
+# Timestamps: ISO 8601 date, or date and time with a space or T, optional seconds, fraction, zone.
+TIMESTAMP_FORMATS = (
+    "yyyy-MM-dd'T'HH:mm:ss[.SSSSSS][XXX]",
+    "yyyy-MM-dd'T'HH:mm[XXX]",
+    "yyyy-MM-dd HH:mm:ss[.SSSSSS][XXX]",
+    "yyyy-MM-dd HH:mm[XXX]",
+    "yyyy-MM-dd",
+)
+
+
+def to_timestamp(col: Column) -> Column:
+    """The instant a timestamp text names (UTC when no zone is given), null when it is none of the formats."""
+    text = F.trim(col)
+    return F.coalesce(*[F.to_timestamp(text, fmt) for fmt in TIMESTAMP_FORMATS])
