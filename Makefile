@@ -18,6 +18,9 @@ $(STAMP):
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	@# Glue's pure-Python argument parser, for tests only (Amazon Software License): kept off the venv's
+	@# import path so entry scripts run on plain pyspark exactly as they would without Glue.
+	$(PY) -m pip install --quiet --no-deps --target $(VENV)/awsglue-dev awsglue-dev==2021.12.30
 	@rm -f $(VENV)/.installed-*; touch $(STAMP)
 
 setup: $(STAMP) java ## Create .venv, install packages and a Java runtime if missing

@@ -1,0 +1,71 @@
+"""What a Glue entry script does after it has its arguments and a SparkSession: run one hop.
+
+Plain pyspark only; the entry scripts own everything that imports ``awsglue``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pyspark.sql import SparkSession
+
+from energy_lake.etl import manifest
+from energy_lake.etl.errors import LakeError
+from energy_lake.etl.hops import RunContext, landing_to_raw, raw_to_transform, transform_to_analytics
+from energy_lake.etl.locations import LakeLocations
+from energy_lake.etl.lock import LakeLock
+from energy_lake.etl.pii_key import local_key, ssm_key
+from energy_lake.etl.session import configure
+from energy_lake.etl.storage import is_s3, storage_for
+from energy_lake.utils.logging import Logger, glue_logger
+
+HOPS = {"landing_to_raw": landing_to_raw, "raw_to_transform": raw_to_transform,
+        "transform_to_analytics": transform_to_analytics}
+
+
+def locations(args: dict[str, str]) -> LakeLocations:
+    return LakeLocations(
+        landing=args["landing_uri"], raw=args["raw_uri"], transform=args["transform_uri"],
+        analytics=args["analytics_uri"], state=args["state_uri"],
+    )
+
+
+def reprocess_dates(text: str | None) -> frozenset[str]:
+    if not text:
+        return frozenset()
+    try:
+        return frozenset(date.fromisoformat(d.strip()).isoformat() for d in text.split(",") if d.strip())
+    except ValueError:
+        raise LakeError(f"--reprocess_dates must be comma-separated YYYY-MM-DD dates, got {text!r}") from None
+
+
+def pii_key(args: dict[str, str], lake: LakeLocations, boto3_session: Any) -> bytes:
+    name = args.get("pii_key_parameter")
+    if name is None:
+        return b""
+    if name in ("env", "local") or not is_s3(lake.state):
+        return local_key(lake.state)
+    return ssm_key(boto3_session.client("ssm"), name)
+
+
+def run_hop(job: str, spark: SparkSession, args: dict[str, str], boto3_session: Any = None,
+            log: Logger | None = None) -> dict[str, Any]:
+    """Run ``job`` under the lake lock and write its manifest; returns the manifest."""
+    configure(spark)
+    lake = locations(args)
+    storage = storage_for(lake.state, boto3_session)
+    run_id = manifest.new_run_id()
+    log = log or glue_logger(run_id)
+    started = datetime.now(UTC)
+    with LakeLock(storage, lake.state, run_id):
+        ctx = RunContext(spark, lake, storage, run_id, log, pii_key(args, lake, boto3_session),
+                         reprocess_dates(args.get("reprocess_dates")))
+        result = HOPS[job](ctx)
+    raw_stats = result if job == "landing_to_raw" else {}
+    doc = manifest.build(run_id, started, raw_stats, result if job == "raw_to_transform" else None,
+                         result if job == "transform_to_analytics" else None)
+    doc["job"] = job
+    manifest.write(storage, lake.state, doc)
+    log.info("job finished", job=job, status=doc["status"])
+    return doc
