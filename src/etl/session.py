@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 
@@ -28,6 +29,8 @@ def configure(spark: SparkSession) -> SparkSession:
 def local_session(app_name: str = "energy-lake", *, cores: int | None = None) -> SparkSession:
     """A local SparkSession fitted to one machine (quiet logs, no UI, few shuffle partitions)."""
     cores = cores or os.cpu_count() or 2
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # one machine: no hostname look-ups, no warning
+    log_config = Path(__file__).with_name("log4j2.properties")
     builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName(app_name)
@@ -37,7 +40,7 @@ def local_session(app_name: str = "energy-lake", *, cores: int | None = None) ->
         .config("spark.sql.adaptive.enabled", "true")
         .config("spark.driver.memory", os.environ.get("ENERGY_LAKE_DRIVER_MEMORY", "2g"))
         .config("spark.sql.warehouse.dir", os.path.join(os.environ.get("TMPDIR", "/tmp"), "energy-lake-warehouse"))
-        .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=ERROR")
+        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log_config}")
     )
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
