@@ -39,17 +39,28 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="process new landing files through the zones")
     run.add_argument("--landing", help=f"landing folder (default: {DEFAULT_LAKE}/landing)")
     run.add_argument("--lake", default=DEFAULT_LAKE, help="lake folder (default: %(default)s, or $ENERGY_LAKE_DIR)")
-    run.add_argument("--through", choices=("raw", "transform", "analytics"), default="analytics",
-                     help="last zone to build (default: %(default)s)")
-    run.add_argument("--reprocess", action="append", default=[], metavar="YYYY-MM-DD",
-                     help="rebuild this ingest date even if nothing changed (repeatable)")
+    run.add_argument(
+        "--through",
+        choices=("raw", "transform", "analytics"),
+        default="analytics",
+        help="last zone to build (default: %(default)s)",
+    )
+    run.add_argument(
+        "--reprocess",
+        action="append",
+        default=[],
+        metavar="YYYY-MM-DD",
+        help="rebuild this ingest date even if nothing changed (repeatable)",
+    )
     run.add_argument("--summary-json", metavar="PATH", help="also write the run manifest to PATH")
 
     gen = sub.add_parser("generate", help="write deterministic synthetic feeds in the landing layout")
     gen.add_argument("--transactions", type=int, default=10_000, help="trades in total (default: %(default)s)")
     gen.add_argument("--days", type=int, default=3, help="ingest dates (default: %(default)s)")
     gen.add_argument("--seed", type=int, default=42, help="random seed (default: %(default)s)")
-    gen.add_argument("--bad-share", type=float, default=0.01, help="share of deliberately bad rows (default: %(default)s)")
+    gen.add_argument(
+        "--bad-share", type=float, default=0.01, help="share of deliberately bad rows (default: %(default)s)"
+    )
     gen.add_argument("--start-date", default="2026-01-01", help="first ingest date (default: %(default)s)")
     gen.add_argument("--out", required=True, help="landing folder to write into")
     return parser
@@ -61,13 +72,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "ingest":
             from energy_lake.cli.ingest import ingest_files
 
-            return ingest_files(args.files, entity=args.entity, ingest_date=args.date,
-                                landing=args.landing or os.path.join(DEFAULT_LAKE, "landing"))
+            return ingest_files(
+                args.files,
+                entity=args.entity,
+                ingest_date=args.date,
+                landing=args.landing or os.path.join(DEFAULT_LAKE, "landing"),
+            )
         if args.command == "run":
             from energy_lake.cli.run import run_pipeline
 
-            return run_pipeline(lake_dir=args.lake, landing_dir=args.landing, through=args.through,
-                                reprocess=args.reprocess, summary_json=args.summary_json)
+            return run_pipeline(
+                lake_dir=args.lake,
+                landing_dir=args.landing,
+                through=args.through,
+                reprocess=args.reprocess,
+                summary_json=args.summary_json,
+            )
         if args.command == "generate":
             from energy_lake.cli.generate import generate_command
 

@@ -75,8 +75,9 @@ def _print_summary(doc: dict[str, Any], where: str) -> None:
     print(f"{'entity':<14}{'files':>6}{'read':>10}{'valid':>10}{'quarantined':>13}  top reasons")
     for entity, s in doc["entities"].items():
         reasons = ", ".join(f"{k}={v}" for k, v in sorted(s["quarantine_reasons"].items(), key=lambda kv: -kv[1])[:3])
-        print(f"{entity:<14}{s['files']:>6}{s['rows_read']:>10}{s['rows_valid']:>10}{s['rows_quarantined']:>13}  {reasons}")
-    for entity, s in doc["entities"].items():
+        counts = f"{s['files']:>6}{s['rows_read']:>10}{s['rows_valid']:>10}{s['rows_quarantined']:>13}"
+        print(f"{entity:<14}{counts}  {reasons}")
+    for s in doc["entities"].values():
         for rejected in s["rejected_files"]:
             print(f"REJECTED {rejected['file']}: {rejected['reason']}")
     if doc["outputs"]["analytics"]:

@@ -118,15 +118,16 @@ class LakeCatalog:
             doc = replace(table, version=version).to_json()
             self.storage.write_text(join(self.state_uri, ref), json.dumps(doc, indent=1))
             refs[table.name] = {"version": version, "ref": ref}
+        version = int(head["version"]) + 1
         new_head = {
             "format": FORMAT_VERSION,
-            "version": int(head["version"]) + 1,
+            "version": version,
             "tables": dict(sorted(refs.items())),
             "run_id": run_id,
             "committed_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         self.storage.write_text(self.head_uri, json.dumps(new_head, indent=1))
-        return int(new_head["version"])
+        return version
 
 
 class Snapshot:

@@ -8,13 +8,10 @@ missing work. The Glue entry scripts and the local runner both call these functi
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-
-from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
 from energy_lake.etl import analytics, raw, transform
 from energy_lake.etl.catalog import LakeCatalog, Partition, Snapshot, Table, partition_id
@@ -26,6 +23,9 @@ from energy_lake.etl.schemas import raw_schema, transform_schema
 from energy_lake.etl.storage import Storage
 from energy_lake.etl.tokens import key_pads
 from energy_lake.utils.logging import Logger
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 QUARANTINE = "raw.quarantine"
 
@@ -39,11 +39,17 @@ class RunContext:
     log: Logger
     pii_key: bytes = b""
     reprocess: frozenset[str] = frozenset()
-    report: dict[str, Any] = field(default_factory=dict)
+    # Called with the committed tables after each commit (on AWS: GluePartitionSync).
+    on_commit: Callable[[list[Table]], None] | None = None
 
     @property
     def catalog(self) -> LakeCatalog:
         return LakeCatalog(self.storage, self.lake.state)
+
+    def commit(self, tables: list[Table]) -> None:
+        self.catalog.commit(tables, self.run_id)
+        if self.on_commit is not None:
+            self.on_commit(tables)
 
     def empty_table(self, snapshot: Snapshot, name: str, keys: tuple[str, ...]) -> Table:
         return snapshot.table_or_empty(name, self.lake.table_location(name), keys)
@@ -67,8 +73,14 @@ def _ingest_entity(ctx: RunContext, entity: str) -> dict[str, Any]:
     quarantine = ctx.empty_table(snapshot, QUARANTINE, ("entity", "ingest_date"))
     plan = plan_entity(ctx.storage, ctx.lake.landing, entity, raw_table, set(ctx.reprocess))
     stats: dict[str, Any] = {
-        "files": len(plan.files), "files_skipped": plan.skipped_files, "rows_read": 0, "rows_valid": 0,
-        "rows_quarantined": 0, "quarantine_reasons": {}, "dates": plan.dates, "per_file": {},
+        "files": len(plan.files),
+        "files_skipped": plan.skipped_files,
+        "rows_read": 0,
+        "rows_valid": 0,
+        "rows_quarantined": 0,
+        "quarantine_reasons": {},
+        "dates": plan.dates,
+        "per_file": {},
         "rejected_files": [{"file": r.file, "rule": r.rule, "reason": r.reason} for r in plan.rejected],
     }
     for rejection in plan.rejected:
@@ -88,16 +100,24 @@ def _ingest_entity(ctx: RunContext, entity: str) -> dict[str, Any]:
             raw_partition_id(d): {
                 "landing_files": {
                     rf.file.rel_path: {"fingerprint": rf.file.fingerprint, "duplicate_of": rf.duplicate_of}
-                    for rf in plan.files if rf.file.ingest_date == d
+                    for rf in plan.files
+                    if rf.file.ingest_date == d
                 }
             }
             for d in plan.dates
         }
         # Quarantine first, raw second: the raw version is what marks a file ingested.
-        q_parts = write_partitions(ctx.spark, raw.quarantine_rows(validated, contract), quarantine, ctx.run_id,
-                                   list(q_pid.values()), {})
-        raw_parts = write_partitions(ctx.spark, raw.valid_rows(validated, contract), raw_table, ctx.run_id,
-                                     [raw_partition_id(d) for d in plan.dates], landing_inputs)
+        q_parts = write_partitions(
+            ctx.spark, raw.quarantine_rows(validated, contract), quarantine, ctx.run_id, list(q_pid.values()), {}
+        )
+        raw_parts = write_partitions(
+            ctx.spark,
+            raw.valid_rows(validated, contract),
+            raw_table,
+            ctx.run_id,
+            [raw_partition_id(d) for d in plan.dates],
+            landing_inputs,
+        )
         validated.unpersist()
         stats["per_file"] = per_file
         for counts in per_file.values():
@@ -108,10 +128,15 @@ def _ingest_entity(ctx: RunContext, entity: str) -> dict[str, Any]:
     else:  # every file of these dates was rejected: their partitions become empty
         raw_parts = {raw_partition_id(d): Partition("", ctx.run_id, 0) for d in plan.dates}
         q_parts = {pid: Partition("", ctx.run_id, 0) for pid in q_pid.values()}
-    ctx.catalog.commit([raw_table.with_partitions(raw_parts), quarantine.with_partitions(q_parts)], ctx.run_id)
+    ctx.commit([raw_table.with_partitions(raw_parts), quarantine.with_partitions(q_parts)])
     ctx.log.info(
-        "raw committed", hop="raw", entity=entity, files=len(plan.files), rows_read=stats["rows_read"],
-        rows_valid=stats["rows_valid"], rows_quarantined=stats["rows_quarantined"],
+        "raw committed",
+        hop="raw",
+        entity=entity,
+        files=len(plan.files),
+        rows_read=stats["rows_read"],
+        rows_valid=stats["rows_valid"],
+        rows_quarantined=stats["rows_quarantined"],
     )
     return stats
 
@@ -159,12 +184,19 @@ def _transform_dimension(ctx: RunContext, entity: str, pads: DataFrame) -> dict[
         ctx.log.info("up to date", hop="transform", entity=entity)
         return {"rows": current.rows, "rebuilt": False}
     raw_df = read_table(ctx.spark, source, raw_schema(contract))
-    out = transform.providers(raw_df, contract) if entity == "providers" else transform.customers(raw_df, contract, pads)
+    out = (
+        transform.providers(raw_df, contract) if entity == "providers" else transform.customers(raw_df, contract, pads)
+    )
     parts = write_partitions(ctx.spark, out, target, ctx.run_id, [""], {"": inputs})
-    ctx.catalog.commit([target.with_partitions(parts)], ctx.run_id)
+    ctx.commit([target.with_partitions(parts)])
     rows_in = source.rows if source else 0
     ctx.log.info("transform committed", hop="transform", entity=entity, rows=parts[""].rows, raw_rows=rows_in)
-    return {"rows": parts[""].rows, "raw_rows": rows_in, "duplicates_removed": rows_in - parts[""].rows, "rebuilt": True}
+    return {
+        "rows": parts[""].rows,
+        "raw_rows": rows_in,
+        "duplicates_removed": rows_in - parts[""].rows,
+        "rebuilt": True,
+    }
 
 
 def _transform_transactions(ctx: RunContext, pads: DataFrame) -> dict[str, Any]:
@@ -175,7 +207,8 @@ def _transform_transactions(ctx: RunContext, pads: DataFrame) -> dict[str, Any]:
     raw_paths = _raw_versions(source)
     forced = {raw_partition_id(d) for d in ctx.reprocess}
     todo = sorted(
-        pid for pid, path in raw_paths.items()
+        pid
+        for pid, path in raw_paths.items()
         if pid in forced or target.partitions.get(pid) is None or target.partitions[pid].inputs.get("raw") != path
     )
     if not todo:
@@ -185,18 +218,28 @@ def _transform_transactions(ctx: RunContext, pads: DataFrame) -> dict[str, Any]:
     earliest = min(todo)
     earlier = [pid for pid in target.partitions if pid < earliest]
     earlier_ids = read_table(ctx.spark, target, transform_schema(contract), earlier).select("transaction_id")
-    providers_df = read_table(ctx.spark, snapshot.table("transform.providers"), transform_schema(load_contract("providers")))
-    customers_df = read_table(ctx.spark, snapshot.table("transform.customers"), transform_schema(load_contract("customers")))
+    providers_df = read_table(
+        ctx.spark, snapshot.table("transform.providers"), transform_schema(load_contract("providers"))
+    )
+    customers_df = read_table(
+        ctx.spark, snapshot.table("transform.customers"), transform_schema(load_contract("customers"))
+    )
     out = transform.transactions(raw_df, contract, providers_df, customers_df, earlier_ids, pads)
     out = out.repartition("ingest_date")  # one compact file per day
     parts = write_partitions(ctx.spark, out, target, ctx.run_id, todo, {pid: {"raw": raw_paths[pid]} for pid in todo})
-    ctx.catalog.commit([target.with_partitions(parts)], ctx.run_id)
+    ctx.commit([target.with_partitions(parts)])
     raw_rows = sum(source.partitions[pid].rows for pid in todo) if source else 0
     rows = sum(p.rows for p in parts.values())
     unresolved = _count_unresolved(ctx.spark, target.with_partitions(parts), contract, todo)
     ctx.log.info("transform committed", hop="transform", entity="transactions", dates=len(todo), rows=rows)
-    return {"rows": target.with_partitions(parts).rows, "dates": [p.split("=")[1] for p in todo], "rebuilt": True,
-            "rows_written": rows, "duplicates_removed": raw_rows - rows, "counterparties": unresolved}
+    return {
+        "rows": target.with_partitions(parts).rows,
+        "dates": [p.split("=")[1] for p in todo],
+        "rebuilt": True,
+        "rows_written": rows,
+        "duplicates_removed": raw_rows - rows,
+        "counterparties": unresolved,
+    }
 
 
 def _count_unresolved(spark: SparkSession, table: Table, contract: Any, pids: list[str]) -> dict[str, int]:
@@ -218,10 +261,16 @@ def transform_to_analytics(ctx: RunContext) -> dict[str, Any]:
     todo_by_mart = {}
     for mart in daily:
         target = ctx.empty_table(snapshot, f"analytics.{mart.name}", ("ingest_date",))
-        todo_by_mart[mart.name] = (target, sorted(
-            pid for pid, path in versions.items()
-            if pid in forced or target.partitions.get(pid) is None or target.partitions[pid].inputs.get("transform") != path
-        ))
+        todo_by_mart[mart.name] = (
+            target,
+            sorted(
+                pid
+                for pid, path in versions.items()
+                if pid in forced
+                or target.partitions.get(pid) is None
+                or target.partitions[pid].inputs.get("transform") != path
+            ),
+        )
     all_todo = sorted({pid for _, todo in todo_by_mart.values() for pid in todo})
     tx = read_table(ctx.spark, source, transform_schema(tx_contract), all_todo).persist(StorageLevel.MEMORY_AND_DISK)
     for mart in daily:
@@ -230,14 +279,20 @@ def transform_to_analytics(ctx: RunContext) -> dict[str, Any]:
             results[mart.name] = {"rows": target.rows, "rebuilt": False}
             continue
         df = analytics.DAILY_MARTS[mart.name](tx.where(F.col("ingest_date").isin([p.split("=")[1] for p in todo])))
-        parts = write_partitions(ctx.spark, df.repartition("ingest_date"), target, ctx.run_id, todo,
-                                 {pid: {"transform": versions[pid]} for pid in todo})
+        parts = write_partitions(
+            ctx.spark,
+            df.repartition("ingest_date"),
+            target,
+            ctx.run_id,
+            todo,
+            {pid: {"transform": versions[pid]} for pid in todo},
+        )
         tables.append(target.with_partitions(parts))
         results[mart.name] = {"rows": tables[-1].rows, "rebuilt": True, "dates": len(todo)}
     tx.unpersist()
     tables += _summaries(ctx, snapshot, results)
     if tables:
-        ctx.catalog.commit(tables, ctx.run_id)
+        ctx.commit(tables)
     for name, result in results.items():
         ctx.log.info("mart", hop="analytics", mart=name, rows=result["rows"], rebuilt=result["rebuilt"])
     return results
@@ -249,7 +304,7 @@ def _summaries(ctx: RunContext, snapshot: Snapshot, results: dict[str, Any]) -> 
     inputs = {n: _raw_versions(snapshot.table(n)) for n in names}
     contracts = {n: load_contract(n.split(".")[1]) for n in names}
     frames = {n: read_table(ctx.spark, snapshot.table(n), transform_schema(contracts[n])) for n in names}
-    builders = {
+    builders: dict[str, Callable[[], DataFrame]] = {
         "customer_summary": lambda: analytics.customer_summary(frames[names[0]], frames[names[2]]),
         "provider_summary": lambda: analytics.provider_summary(frames[names[0]], frames[names[1]]),
     }

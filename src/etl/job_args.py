@@ -16,8 +16,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "raw_to_transform": (*ZONE_ARGUMENTS, "pii_key_parameter"),
     "transform_to_analytics": ZONE_ARGUMENTS,
 }
-# Optional: reprocess_dates is a comma-separated list of YYYY-MM-DD; env names the deployment.
-OPTIONAL = ("reprocess_dates", "env")
+# Optional: reprocess_dates is a comma-separated list of YYYY-MM-DD; env names the deployment; the
+# *_database names switch on the Glue Data Catalog sync after each commit (set by Terraform on AWS).
+DATABASE_ARGUMENTS = ("raw_database", "transform_database", "analytics_database")
+OPTIONAL = ("reprocess_dates", "env", *DATABASE_ARGUMENTS)
 DESCRIPTIONS = {
     "landing_uri": "landing zone root (s3://bucket or a local folder)",
     "raw_uri": "raw zone root; the quarantine table lives under it",
@@ -27,6 +29,9 @@ DESCRIPTIONS = {
     "pii_key_parameter": "SSM SecureString parameter holding the PII token key (locally: 'env' or 'local')",
     "reprocess_dates": "comma-separated ingest dates to rebuild even if unchanged",
     "env": "deployment name (dev, prod, local)",
+    "raw_database": "Glue database of the raw zone (enables the Glue catalog sync)",
+    "transform_database": "Glue database of the transform zone",
+    "analytics_database": "Glue database of the analytics zone",
 }
 
 GetResolvedOptions = Callable[[Sequence[str], list[str]], dict[str, str]]

@@ -8,26 +8,33 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pyspark.sql import SparkSession
-
 from energy_lake.etl import manifest
 from energy_lake.etl.errors import LakeError
+from energy_lake.etl.glue_sync import GluePartitionSync
 from energy_lake.etl.hops import RunContext, landing_to_raw, raw_to_transform, transform_to_analytics
+from energy_lake.etl.job_args import DATABASE_ARGUMENTS
 from energy_lake.etl.locations import LakeLocations
 from energy_lake.etl.lock import LakeLock
 from energy_lake.etl.pii_key import local_key, ssm_key
 from energy_lake.etl.session import configure
 from energy_lake.etl.storage import is_s3, storage_for
 from energy_lake.utils.logging import Logger, glue_logger
+from pyspark.sql import SparkSession
 
-HOPS = {"landing_to_raw": landing_to_raw, "raw_to_transform": raw_to_transform,
-        "transform_to_analytics": transform_to_analytics}
+HOPS = {
+    "landing_to_raw": landing_to_raw,
+    "raw_to_transform": raw_to_transform,
+    "transform_to_analytics": transform_to_analytics,
+}
 
 
 def locations(args: dict[str, str]) -> LakeLocations:
     return LakeLocations(
-        landing=args["landing_uri"], raw=args["raw_uri"], transform=args["transform_uri"],
-        analytics=args["analytics_uri"], state=args["state_uri"],
+        landing=args["landing_uri"],
+        raw=args["raw_uri"],
+        transform=args["transform_uri"],
+        analytics=args["analytics_uri"],
+        state=args["state_uri"],
     )
 
 
@@ -49,8 +56,17 @@ def pii_key(args: dict[str, str], lake: LakeLocations, boto3_session: Any) -> by
     return ssm_key(boto3_session.client("ssm"), name)
 
 
-def run_hop(job: str, spark: SparkSession, args: dict[str, str], boto3_session: Any = None,
-            log: Logger | None = None) -> dict[str, Any]:
+def glue_sync(args: dict[str, str], boto3_session: Any) -> GluePartitionSync | None:
+    """The Glue catalog sync when the job was given database names (on AWS), else None."""
+    databases = {name.removesuffix("_database"): args[name] for name in DATABASE_ARGUMENTS if args.get(name)}
+    if not databases or boto3_session is None:
+        return None
+    return GluePartitionSync(boto3_session.client("glue"), databases)
+
+
+def run_hop(
+    job: str, spark: SparkSession, args: dict[str, str], boto3_session: Any = None, log: Logger | None = None
+) -> dict[str, Any]:
     """Run ``job`` under the lake lock and write its manifest; returns the manifest."""
     configure(spark)
     lake = locations(args)
@@ -59,12 +75,25 @@ def run_hop(job: str, spark: SparkSession, args: dict[str, str], boto3_session: 
     log = log or glue_logger(run_id)
     started = datetime.now(UTC)
     with LakeLock(storage, lake.state, run_id):
-        ctx = RunContext(spark, lake, storage, run_id, log, pii_key(args, lake, boto3_session),
-                         reprocess_dates(args.get("reprocess_dates")))
+        ctx = RunContext(
+            spark,
+            lake,
+            storage,
+            run_id,
+            log,
+            pii_key(args, lake, boto3_session),
+            reprocess_dates(args.get("reprocess_dates")),
+            glue_sync(args, boto3_session),
+        )
         result = HOPS[job](ctx)
     raw_stats = result if job == "landing_to_raw" else {}
-    doc = manifest.build(run_id, started, raw_stats, result if job == "raw_to_transform" else None,
-                         result if job == "transform_to_analytics" else None)
+    doc = manifest.build(
+        run_id,
+        started,
+        raw_stats,
+        result if job == "raw_to_transform" else None,
+        result if job == "transform_to_analytics" else None,
+    )
     doc["job"] = job
     manifest.write(storage, lake.state, doc)
     log.info("job finished", job=job, status=doc["status"])

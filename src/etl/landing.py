@@ -84,9 +84,7 @@ def ingested_files(raw: Table) -> dict[str, dict[str, str | None]]:
     return out
 
 
-def plan_entity(
-    storage: Storage, landing_uri: str, entity: str, raw: Table, reprocess: set[str]
-) -> EntityPlan:
+def plan_entity(storage: Storage, landing_uri: str, entity: str, raw: Table, reprocess: set[str]) -> EntityPlan:
     files, rejected = list_landing(storage, landing_uri, entity)
     known = ingested_files(raw)
     plan = EntityPlan(entity, rejected=rejected)

@@ -26,14 +26,18 @@ class LakeLock:
 
     def _body(self) -> str:
         now = datetime.now(UTC)
-        return json.dumps({"run_id": self.run_id, "acquired_at": now.isoformat(), "expires_at": (now + self.ttl).isoformat()})
+        return json.dumps(
+            {"run_id": self.run_id, "acquired_at": now.isoformat(), "expires_at": (now + self.ttl).isoformat()}
+        )
 
     def acquire(self) -> None:
         if self.storage.create_exclusive(self.uri, self._body()):
             return
         text = self.storage.read_text(self.uri)
         holder = json.loads(text) if text else {}
-        expires = datetime.fromisoformat(holder["expires_at"]) if "expires_at" in holder else datetime.min.replace(tzinfo=UTC)
+        expires = (
+            datetime.fromisoformat(holder["expires_at"]) if "expires_at" in holder else datetime.min.replace(tzinfo=UTC)
+        )
         if expires > datetime.now(UTC):
             raise LakeBusy(
                 f"another run ({holder.get('run_id', 'unknown')}) is using this lake until {holder.get('expires_at')}; "
@@ -56,5 +60,7 @@ class LakeLock:
         self.acquire()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.release()

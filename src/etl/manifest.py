@@ -17,8 +17,12 @@ def new_run_id(now: datetime | None = None) -> str:
 
 
 def build(
-    run_id: str, started_at: datetime, raw: dict[str, Any], transform: dict[str, Any] | None,
-    analytics: dict[str, Any] | None, error: str | None = None,
+    run_id: str,
+    started_at: datetime,
+    raw: dict[str, Any],
+    transform: dict[str, Any] | None,
+    analytics: dict[str, Any] | None,
+    error: str | None = None,
 ) -> dict[str, Any]:
     rejected = [r for stats in raw.values() for r in stats.get("rejected_files", [])]
     finished = datetime.now(UTC)

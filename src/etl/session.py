@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -39,7 +40,7 @@ def local_session(app_name: str = "energy-lake", *, cores: int | None = None) ->
         .config("spark.sql.shuffle.partitions", str(max(4, cores * 2)))
         .config("spark.sql.adaptive.enabled", "true")
         .config("spark.driver.memory", os.environ.get("ENERGY_LAKE_DRIVER_MEMORY", "2g"))
-        .config("spark.sql.warehouse.dir", os.path.join(os.environ.get("TMPDIR", "/tmp"), "energy-lake-warehouse"))
+        .config("spark.sql.warehouse.dir", os.path.join(tempfile.gettempdir(), "energy-lake-warehouse"))
         .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log_config}")
     )
     spark = builder.getOrCreate()

@@ -21,8 +21,13 @@ class Logger:
 
     def _emit(self, level: str, event: str, fields: dict[str, Any]) -> None:
         if self.json_stream is not None:
-            record = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "level": level,
-                      "run_id": self.run_id, "event": event, **fields}
+            record = {
+                "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "level": level,
+                "run_id": self.run_id,
+                "event": event,
+                **fields,
+            }
             self.json_stream.write(json.dumps(record, default=str) + "\n")
             self.json_stream.flush()
         if self.human_stream is not None:
