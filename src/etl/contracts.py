@@ -59,7 +59,6 @@ class Column:
 class Contract:
     entity: str
     description: str
-    feed_names: tuple[str, ...]
     key: tuple[str, ...]
     partition_by: tuple[str, ...]
     columns: tuple[Column, ...]
@@ -126,7 +125,6 @@ def load_contract(entity: str) -> Contract:
     return Contract(
         entity=raw["entity"],
         description=raw.get("description", ""),
-        feed_names=tuple(raw.get("feed_names", ())),
         key=tuple(raw["key"]),
         partition_by=tuple(raw.get("partition_by", ())),
         columns=tuple(_column(c) for c in raw["columns"]),
