@@ -54,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--summary-json", metavar="PATH", help="also write the run manifest to PATH")
 
+    query = sub.add_parser("query", help="run Athena SQL against the local lake (DuckDB)")
+    query.add_argument("sql", nargs="?", help="the SQL text (or use --file)")
+    query.add_argument("--file", help="a .sql file, e.g. src/sql/top_customers_by_spend.sql")
+    query.add_argument("--as", dest="persona", help="apply a persona's Lake Formation grants (analyst, data_engineer)")
+    query.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output (default: table)")
+    query.add_argument("--lake", default=DEFAULT_LAKE, help="lake folder (default: %(default)s)")
+
     gen = sub.add_parser("generate", help="write deterministic synthetic feeds in the landing layout")
     gen.add_argument("--transactions", type=int, default=10_000, help="trades in total (default: %(default)s)")
     gen.add_argument("--days", type=int, default=3, help="ingest dates (default: %(default)s)")
@@ -88,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 reprocess=args.reprocess,
                 summary_json=args.summary_json,
             )
+        if args.command == "query":
+            from energy_lake.cli.query import query_command
+
+            return query_command(args.sql, args.file, persona=args.persona, fmt=args.format, lake=args.lake)
         if args.command == "generate":
             from energy_lake.cli.generate import generate_command
 
