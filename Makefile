@@ -28,8 +28,14 @@ setup: $(STAMP) java ## Create .venv, install packages and a Java runtime if mis
 java: ## Make sure a Java 17+ runtime is on PATH (Spark needs it)
 	@bash tools/ensure_java.sh
 
+ANSWERS := volume_and_price_by_energy_type_per_day margin_and_net_position_by_energy_type top_customers_by_spend
+
 run: setup ## Run the local pipeline on the sample feeds and print the answers
 	$(VENV)/bin/energy-lake run --landing data/landing --lake $(LAKE) --summary-json $(LAKE)/last_run.json
+	@for q in $(ANSWERS); do \
+	  echo; echo "== $$(sed -n '1s/^-- Question: //p' src/sql/$$q.sql)"; \
+	  $(VENV)/bin/energy-lake query --file src/sql/$$q.sql --lake $(LAKE) --as analyst || exit 1; \
+	done
 
 test: setup ## Run every test
 	$(PY) -m pytest -q
