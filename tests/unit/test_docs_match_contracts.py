@@ -13,3 +13,11 @@ def test_data_model_doc_is_generated_from_the_contracts() -> None:
     assert (DOCS / "data-model.md").read_text(encoding="utf-8") == render(), (
         "docs/data-model.md is stale: python -m energy_lake.scripts.data_model_doc > docs/data-model.md"
     )
+
+
+def test_governance_doc_is_generated_from_personas_and_contracts() -> None:
+    from energy_lake.scripts.governance_doc import render as render_governance
+
+    assert (DOCS / "governance.md").read_text(encoding="utf-8") == render_governance(), (
+        "docs/governance.md is stale: python -m energy_lake.scripts.governance_doc > docs/governance.md"
+    )
