@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from energy_lake.etl.failpoints import failpoint
 from energy_lake.etl.storage import Storage, join
 
 FORMAT_VERSION = 1
@@ -118,6 +119,7 @@ class LakeCatalog:
             doc = replace(table, version=version).to_json()
             self.storage.write_text(join(self.state_uri, ref), json.dumps(doc, indent=1))
             refs[table.name] = {"version": version, "ref": ref}
+        failpoint("catalog:versions_written")
         version = int(head["version"]) + 1
         new_head = {
             "format": FORMAT_VERSION,

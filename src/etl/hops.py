@@ -16,6 +16,7 @@ from typing import Any
 from energy_lake.etl import analytics, raw, transform
 from energy_lake.etl.catalog import LakeCatalog, Partition, Snapshot, Table, partition_id
 from energy_lake.etl.contracts import ENTITIES, load_contract, load_marts
+from energy_lake.etl.failpoints import failpoint
 from energy_lake.etl.io import read_landing, read_table, write_partitions
 from energy_lake.etl.landing import plan_entity, raw_partition_id
 from energy_lake.etl.locations import LakeLocations
@@ -47,7 +48,10 @@ class RunContext:
         return LakeCatalog(self.storage, self.lake.state)
 
     def commit(self, tables: list[Table]) -> None:
+        names = "+".join(t.name for t in tables)
+        failpoint(f"before_commit:{names}")
         self.catalog.commit(tables, self.run_id)
+        failpoint(f"after_commit:{names}")
         if self.on_commit is not None:
             self.on_commit(tables)
 
@@ -107,9 +111,11 @@ def _ingest_entity(ctx: RunContext, entity: str) -> dict[str, Any]:
             for d in plan.dates
         }
         # Quarantine first, raw second: the raw version is what marks a file ingested.
+        failpoint(f"raw_read:{entity}")
         q_parts = write_partitions(
             ctx.spark, raw.quarantine_rows(validated, contract), quarantine, ctx.run_id, list(q_pid.values()), {}
         )
+        failpoint(f"quarantine_written:{entity}")
         raw_parts = write_partitions(
             ctx.spark,
             raw.valid_rows(validated, contract),
