@@ -24,8 +24,12 @@ def clean_text(col: Column) -> Column:
 
 
 def value_key(col: Column) -> Column:
-    """Matching key of a value: lower case, no accents, other characters as ``_`` (as contracts.normalise_name)."""
-    plain = F.translate(F.lower(col), _ACCENTED, _PLAIN)
+    """Matching key of a value: lower case, no accents, other characters as ``_`` (as contracts.normalise_name).
+
+    Accents arrive precomposed (``ó``, translated) or decomposed (``o`` + U+0301, as macOS writes them):
+    the combining marks are dropped, as ``normalise_name``'s NFKD does.
+    """
+    plain = F.translate(F.regexp_replace(F.lower(col), r"\p{M}+", ""), _ACCENTED, _PLAIN)
     return F.regexp_replace(F.regexp_replace(plain, "[^a-z0-9]+", "_"), "^_+|_+$", "")
 
 
