@@ -28,11 +28,12 @@ def _match(contract: Contract, header: tuple[str, ...]) -> tuple[HeaderMatch | N
     file_columns: list[str] = []
     seen: dict[str, str] = {}
     clashes: list[str] = []
+    extra_names: set[str] = set()
     for position, cell in enumerate(header):
         norm = normalise_name(cell) or f"column_{position + 1}"
         column = keys.get(norm)
         if column is None:
-            file_columns.append(EXTRA_PREFIX + norm)
+            file_columns.append(EXTRA_PREFIX + _unique(norm, extra_names))
             continue
         if column in seen:
             clashes.append(f"{seen[column]!r} and {cell!r} both mean {column}")
@@ -43,6 +44,23 @@ def _match(contract: Contract, header: tuple[str, ...]) -> tuple[HeaderMatch | N
         return None, missing, clashes
     extras = tuple(c.removeprefix(EXTRA_PREFIX) for c in file_columns if c.startswith(EXTRA_PREFIX))
     return HeaderMatch(contract, tuple(file_columns), extras), missing, clashes
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_2``, ``name_3``... so that two extra columns never share a key in ``_extra``."""
+    unique, n = name, 1
+    while unique in taken:
+        n += 1
+        unique = f"{name}_{n}"
+    taken.add(unique)
+    return unique
+
+
+def _problems(contract: Contract, header: tuple[str, ...]) -> str:
+    _, missing, clashes = _match(contract, header)
+    problems = [f"needs {', '.join(missing)}"] if missing else []
+    problems += [f"has {'; '.join(clashes)}"] if clashes else []
+    return f"{contract.entity} {' and '.join(problems)}"
 
 
 def match_header(header: tuple[str, ...], file: str, entity: str | None = None) -> HeaderMatch:
@@ -56,17 +74,23 @@ def match_header(header: tuple[str, ...], file: str, entity: str | None = None) 
         hint = f"; the header looks like a {other.entity} file" if other else ""
         problem = f"missing required column(s) {', '.join(missing)}" if missing else "; ".join(clashes)
         raise FeedRejected(file, f"not a {entity} file: {problem}{hint} (header: {shown})", "missing_columns")
-    match = _recognise(header)
-    if match:
-        return match
-    details = "; ".join(
-        f"{c.entity} needs {', '.join(_match(c, header)[1]) or 'unambiguous columns'}" for c in all_contracts()
-    )
+    matches = _matches(header)
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        fits = ", ".join(m.entity for m in matches)
+        raise FeedRejected(
+            file, f"header fits more than one feed contract ({fits}); give the entity (header: {shown})",
+            "ambiguous_header",
+        )
+    details = "; ".join(_problems(c, header) for c in all_contracts())
     raise FeedRejected(file, f"header matches no feed contract (header: {shown}): {details}", "unknown_header")
 
 
+def _matches(header: tuple[str, ...]) -> list[HeaderMatch]:
+    return [m for m in (_match(c, header)[0] for c in all_contracts()) if m]
+
+
 def _recognise(header: tuple[str, ...]) -> HeaderMatch | None:
-    matches = [m for m in (_match(c, header)[0] for c in all_contracts()) if m]
-    if len(matches) == 1:
-        return matches[0]
-    return None
+    matches = _matches(header)
+    return matches[0] if len(matches) == 1 else None
