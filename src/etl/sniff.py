@@ -46,7 +46,8 @@ def _decode(head: bytes, complete: bool, file: str) -> tuple[str, str]:
 
 
 def _first_records(text: str, delimiter: str, limit: int) -> list[list[str]]:
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"')
+    # newline="": records end at \n, \r\n or a lone \r (old Mac exports), as Spark's multi-line reader sees them.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
     records: list[list[str]] = []
     try:
         for row in reader:
