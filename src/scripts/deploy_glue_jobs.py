@@ -1,0 +1,138 @@
+"""Deploy the Glue job code: the library archive and the three entry scripts (docs/operations.md).
+
+    python src/scripts/deploy_glue_jobs.py --env dev              # after terraform apply
+    python src/scripts/deploy_glue_jobs.py --env dev --dry-run    # what would change; changes nothing
+    python src/scripts/deploy_glue_jobs.py --env dev --start      # deploy, start the workflow, follow it
+
+Bucket, keys, job and workflow names come from the environment's Terraform outputs. AWS credentials,
+profile, region and endpoint come from the standard AWS environment (AWS_PROFILE, AWS_REGION,
+AWS_ENDPOINT_URL, ...) or --profile/--region. Exit codes: 0 done, 1 deploy/check/run failed,
+2 bad arguments or outputs. The logic lives in ``energy_lake.scripts.deploy``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+import energy_lake
+from energy_lake.scripts import deploy
+
+PACKAGE_ROOT = Path(energy_lake.__file__).resolve().parent
+REPO_ROOT = PACKAGE_ROOT.parent
+LIBRARY_PATHS = ("src/__init__.py", "src/etl", "src/utils", "src/contracts", "src/sql")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="deploy_glue_jobs.py",
+        description="Upload the Glue job library and entry scripts to the artifacts bucket (unchanged objects "
+        "are skipped), check the Glue jobs point at them, and optionally start the workflow.",
+        epilog="Names come from `terraform output -json`; see docs/operations.md.",
+    )
+    p.add_argument("--env", required=True, help="environment to deploy (dev, prod): its Terraform folder")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument(
+        "--tf-dir",
+        type=Path,
+        help="Terraform environment folder to run `terraform output -json` in "
+        "(default: infrastructure/terraform/environments/ENV)",
+    )
+    source.add_argument("--outputs-json", type=Path, metavar="FILE", help="saved `terraform output -json` instead")
+    p.add_argument("--profile", help="AWS profile (default: the standard AWS environment)")
+    p.add_argument("--region", help="AWS region (default: the outputs' region, else the standard AWS environment)")
+    p.add_argument("--dry-run", action="store_true", help="print what would be uploaded and checked; change nothing")
+    p.add_argument("--start", action="store_true", help="after a successful deploy, start the workflow and follow it")
+    p.add_argument("--timeout", type=float, default=3600.0, help="seconds to follow the run (default 3600)")
+    p.add_argument("--poll-interval", type=float, default=30.0, help="seconds between run polls (default 30)")
+    p.add_argument(
+        "--build-dir", type=Path, default=REPO_ROOT / "build" / "glue", help="where library archives are cached"
+    )
+    return p
+
+
+def source_commit() -> str:
+    """The git commit the library came from, ``+dirty`` when its files differ from it; best effort."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        if head.returncode != 0:
+            return "unknown"
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "diff", "--quiet", "HEAD", "--", *LIBRARY_PATHS],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return head.stdout.strip() + ("+dirty" if dirty.returncode != 0 else "")
+
+
+def load_targets(args: argparse.Namespace) -> deploy.Targets:
+    if args.outputs_json is not None:
+        targets = deploy.read_outputs_file(args.outputs_json)
+    else:
+        tf_dir = args.tf_dir or REPO_ROOT / "infrastructure" / "terraform" / "environments" / args.env
+        targets = deploy.terraform_outputs(tf_dir)
+    if targets.environment and targets.environment != args.env:
+        raise deploy.OutputsError(
+            f"{targets.source} is for environment {targets.environment!r}, but --env {args.env} was given"
+        )
+    return targets
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    targets = load_targets(args)
+    region = args.region or targets.region
+    session: Any = boto3.Session(profile_name=args.profile, region_name=region)
+    if targets.region and session.region_name and session.region_name != targets.region:
+        out.write(f"note: using region {session.region_name}, but the outputs say {targets.region}\n")
+    out.write(f"deploying environment {args.env} to region {session.region_name or '(none)'}\n")
+    with deploy.aws("creating AWS clients"):
+        s3, glue, sts = session.client("s3"), session.client("glue"), session.client("sts")
+    options = deploy.Options(
+        package_root=PACKAGE_ROOT,
+        build_dir=args.build_dir,
+        dry_run=args.dry_run,
+        start=args.start,
+        timeout=args.timeout,
+        poll_interval=args.poll_interval,
+        metadata={"package-version": energy_lake.__version__, "source-commit": source_commit()},
+    )
+    return deploy.execute(targets, s3, glue, options, out, sts=sts)
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = parser().parse_args(argv)
+    try:
+        return run(args, out)
+    except deploy.DeployError as problem:
+        out.flush()
+        err.write(f"error: {problem}\n")
+        return problem.exit_code
+    except (BotoCoreError, ClientError) as problem:
+        out.flush()
+        err.write(f"error: {deploy.explain(problem, 'talking to AWS')}\n")
+        return 1
+    except KeyboardInterrupt:
+        err.write("interrupted: objects already reported as uploaded are in place; run again to finish\n")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
