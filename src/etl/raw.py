@@ -49,12 +49,15 @@ def _column_checks(column: ContractColumn) -> list[Column]:
     if column.decimal:
         precision, scale = column.decimal
         canon = F.col(_canon(column.name))
-        number = values.to_decimal(canon, precision, scale)
+        fits_scale = canon.isNotNull() & (values.decimal_scale(canon) <= scale)
+        # Bounds are checked on the exact value only: a value with too many decimals would be compared
+        # rounded (1e-400 as 0.000, "must be greater than 0") and its reason would state something false.
+        number = F.when(fits_scale, values.to_decimal(canon, precision, scale))
         checks += [
             _fail(present & canon.isNull(), f"{column.name}_not_a_number", F.concat(shown, F.lit(" is not a number"))),
-            _fail(canon.isNotNull() & (values.decimal_scale(canon) > scale), f"{column.name}_too_many_decimals",
+            _fail(canon.isNotNull() & ~fits_scale, f"{column.name}_too_many_decimals",
                   F.concat(shown, F.lit(f" has more than {scale} decimal places"))),
-            _fail(canon.isNotNull() & (values.decimal_scale(canon) <= scale) & number.isNull(),
+            _fail(fits_scale & number.isNull(),
                   f"{column.name}_out_of_range", F.concat(shown, F.lit(f" does not fit {column.type}"))),
         ]
         if column.min_exclusive is not None:
@@ -84,7 +87,8 @@ def validate(records: DataFrame, contract: Contract) -> DataFrame:
     df = records
     for column in contract.columns:
         if column.decimal:
-            df = df.withColumn(_canon(column.name), values.canonical_decimal_text(F.col(column.name), F.col("_decimal_comma")))
+            canonical = values.canonical_decimal_text(F.col(column.name), F.col("_decimal_comma"))
+            df = df.withColumn(_canon(column.name), canonical)
     record_checks = [
         _fail(F.col("_duplicate_of").isNotNull(), "duplicate_file",
               F.concat(F.lit("the file is identical to "), F.col("_duplicate_of"), F.lit(", ingested before"))),
@@ -97,7 +101,8 @@ def validate(records: DataFrame, contract: Contract) -> DataFrame:
     return (
         df.withColumn("_errors", errors)
         .withColumn(RULE, F.col("_errors")[0]["rule"])
-        .withColumn(REASON, F.concat_ws("; ", F.transform(F.col("_errors"), lambda e: e["reason"])))
+        .withColumn(REASON, F.when(F.col(RULE).isNotNull(),
+                                   F.concat_ws("; ", F.transform(F.col("_errors"), lambda e: e["reason"]))))
         .drop("_errors")
     )
 
