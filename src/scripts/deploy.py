@@ -589,6 +589,15 @@ def start_workflow(glue: Any, workflow_name: str) -> str:
         raise DeployError(explain(err, f"starting Glue workflow {workflow_name!r}")) from None
 
 
+def active_run(glue: Any, workflow_name: str) -> str | None:
+    """The id of the workflow's run in progress, if any (best effort: None when it cannot be read)."""
+    try:
+        last = glue.get_workflow(Name=workflow_name)["Workflow"].get("LastRun") or {}
+    except (BotoCoreError, ClientError):
+        return None
+    return str(last.get("WorkflowRunId")) if last.get("Status") in RUN_ACTIVE else None
+
+
 def job_runs(run: Mapping[str, Any]) -> dict[str, Mapping[str, Any] | None]:
     """Glue job name -> its latest run in this workflow run (None: not run yet), from the run graph."""
     out: dict[str, Mapping[str, Any] | None] = {}
@@ -737,6 +746,12 @@ def execute(targets: Targets, s3: Any, glue: Any, options: Options, out: TextIO,
         print_plan(plan, targets, out)
     checks = check_jobs(glue, targets)
     region = getattr(getattr(glue, "meta", None), "region_name", None)
+    running = active_run(glue, targets.workflow_name)
+    if running:
+        write(
+            f"warning: workflow {targets.workflow_name} run {running} is in progress; its jobs that start after "
+            "this deploy will run the new code. Wait for it to end to keep one code version per run.\n"
+        )
 
     if options.dry_run:
         write("job checks (read-only):\n")

@@ -681,6 +681,15 @@ def test_start_is_not_attempted_when_the_deploy_failed(
     assert session.client("glue").get_workflow_runs(Name=targets.workflow_name)["Runs"] == []
 
 
+def test_deploying_while_a_workflow_run_is_in_progress_warns(
+    session: Any, targets: deploy.Targets, options: deploy.Options
+) -> None:
+    run_id = session.client("glue").start_workflow_run(Name=targets.workflow_name)["RunId"]
+    code, out = run_deploy(session, targets, options)
+    assert code == 0, out
+    assert f"warning: workflow {targets.workflow_name} run {run_id} is in progress" in out
+
+
 def test_starting_a_missing_workflow(session: Any, targets: deploy.Targets) -> None:
     with pytest.raises(deploy.DeployError, match="Glue workflow 'nope' does not exist"):
         deploy.start_workflow(session.client("glue"), "nope")
@@ -827,3 +836,38 @@ def test_a_concurrent_run_is_a_clear_error(targets: deploy.Targets) -> None:
         )
         with pytest.raises(deploy.DeployError, match="is already running; wait for that run to end"):
             deploy.start_workflow(glue, targets.workflow_name)
+
+
+# ------------------------------------------------------------------------------------------------
+# The runbook's rollback (docs/operations.md): copy a previous object version back over the key
+
+
+def test_rollback_by_copying_the_previous_version_back(
+    session: Any, targets: deploy.Targets, options: deploy.Options, package_root: Path, kms_key_arn: str
+) -> None:
+    run_deploy(session, targets, options)
+    s3 = session.client("s3")
+    good = s3.head_object(Bucket=BUCKET, Key=LIBRARY_KEY)
+    values = package_root / "etl" / "values.py"
+    original = values.read_bytes()
+    values.write_bytes(original + b"\n# a bad release\n")
+    run_deploy(session, targets, options)
+    assert s3.head_object(Bucket=BUCKET, Key=LIBRARY_KEY)["Metadata"]["sha256"] != good["Metadata"]["sha256"]
+
+    # aws s3api copy-object --bucket B --key K --copy-source "B/K?versionId=V" --metadata-directive COPY
+    #   --server-side-encryption aws:kms --ssekms-key-id KMS_KEY_ARN
+    s3.copy_object(
+        Bucket=BUCKET,
+        Key=LIBRARY_KEY,
+        CopySource={"Bucket": BUCKET, "Key": LIBRARY_KEY, "VersionId": good["VersionId"]},
+        MetadataDirective="COPY",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=kms_key_arn,
+    )
+
+    restored = s3.get_object(Bucket=BUCKET, Key=LIBRARY_KEY)
+    assert restored["Metadata"] == good["Metadata"]
+    assert hashlib.sha256(restored["Body"].read()).hexdigest() == good["Metadata"]["sha256"]
+    values.write_bytes(original)  # the good tree again: the deploy sees the rolled-back object as current
+    code, out = run_deploy(session, targets, options)
+    assert code == 0 and "0 uploaded, 4 unchanged" in out
