@@ -35,8 +35,12 @@ def standardise(raw: DataFrame, contract: Contract) -> DataFrame:
 
 
 def city_name(col: Column) -> Column:
-    """One spelling per city: accents dropped, title case (``BOGOTÁ``, ``bogota`` -> ``Bogota``)."""
-    return F.initcap(F.translate(F.lower(values.clean_text(col)), *_ACCENTS))
+    """One spelling per city: accents dropped, title case (``BOGOTÁ``, ``bogota`` -> ``Bogota``).
+
+    Decomposed accents (``a`` + U+0301) lose their combining mark, precomposed ones are translated.
+    """
+    plain = F.regexp_replace(F.lower(values.clean_text(col)), r"\p{M}+", "")
+    return F.initcap(F.translate(plain, *_ACCENTS))
 
 
 def _latest_first(*keys: str) -> Window:
