@@ -515,7 +515,7 @@ class Customer:
     city: str
 
 
-def _nit_check_digit(number: str) -> int:
+def nit_check_digit(number: str) -> int:
     """The DIAN verification digit of a Colombian NIT."""
     weights = (3, 7, 13, 17, 19, 23, 29, 37, 41, 43, 47, 53, 59, 67, 71)
     total = sum(int(d) * w for d, w in zip(reversed(number), weights, strict=False))
@@ -585,7 +585,7 @@ def make_customers(rnd: random.Random, count: int) -> list[Customer]:
         core, form = divmod(rest, n_forms)
         name = f"{COMPANY_TRADES[trade]} {COMPANY_NAMES[core]} {LEGAL_FORMS[form]}"
         nit = str(nits[j])
-        customers.append(Customer("NIT", f"{nit}-{_nit_check_digit(nit)}", name, cities[people + j]))
+        customers.append(Customer("NIT", f"{nit}-{nit_check_digit(nit)}", name, cities[people + j]))
     rnd.shuffle(customers)
     return customers
 
