@@ -49,15 +49,13 @@ def run_pipeline(
 
         spark = local_session()
         log.info("spark ready", seconds=round(time.monotonic() - clock, 1))
-        ctx = RunContext(spark, lake, storage, run_id, log, local_key(lake.state), forced)
+        ctx = RunContext(spark, lake, storage, run_id, log, local_key(lake.state), forced, heartbeat=lock.refresh)
         transform_stats = analytics_stats = None
         print("landing -> raw")
         raw_stats = landing_to_raw(ctx)
-        lock.refresh()
         if through in ("transform", "analytics"):
             print("raw -> transform")
             transform_stats = raw_to_transform(ctx)
-            lock.refresh()
         if through == "analytics":
             print("transform -> analytics")
             analytics_stats = transform_to_analytics(ctx)

@@ -42,6 +42,8 @@ class RunContext:
     reprocess: frozenset[str] = frozenset()
     # Called with the committed tables after each commit (on AWS: GluePartitionSync).
     on_commit: Callable[[list[Table]], None] | None = None
+    # Called after each commit to show the run is alive (extends the lake lock).
+    heartbeat: Callable[[], None] | None = None
 
     @property
     def catalog(self) -> LakeCatalog:
@@ -54,6 +56,8 @@ class RunContext:
         failpoint(f"after_commit:{names}")
         if self.on_commit is not None:
             self.on_commit(tables)
+        if self.heartbeat is not None:
+            self.heartbeat()
 
     def empty_table(self, snapshot: Snapshot, name: str, keys: tuple[str, ...]) -> Table:
         return snapshot.table_or_empty(name, self.lake.table_location(name), keys)

@@ -74,7 +74,7 @@ def run_hop(
     run_id = manifest.new_run_id()
     log = log or glue_logger(run_id)
     started = datetime.now(UTC)
-    with LakeLock(storage, lake.state, run_id):
+    with LakeLock(storage, lake.state, run_id) as lock:
         ctx = RunContext(
             spark,
             lake,
@@ -83,7 +83,8 @@ def run_hop(
             log,
             pii_key(args, lake, boto3_session),
             reprocess_dates(args.get("reprocess_dates")),
-            glue_sync(args, boto3_session),
+            on_commit=glue_sync(args, boto3_session),
+            heartbeat=lock.refresh,
         )
         result = HOPS[job](ctx)
     raw_stats = result if job == "landing_to_raw" else {}
