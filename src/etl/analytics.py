@@ -7,6 +7,7 @@ touched. Averages are ``total_amount / total_quantity`` rounded half-up to 4 pla
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -17,13 +18,20 @@ QTY, MONEY = "decimal(38,3)", "decimal(38,7)"
 
 
 def average_price(amount: Column, quantity: Column) -> Column:
-    """amount / quantity, 4 places half-up; null when nothing was traded.
+    """amount / quantity, 4 places half-up (away from zero); null when nothing was traded.
 
-    Narrowing the operands first keeps 12 decimals in Spark's quotient before the final rounding
-    (totals stay below 10^23 currency units and 10^21 MWh).
+    Exact: with amount at scale 7 and quantity at scale 3, avg x 10^4 = A / Q for the unscaled integers
+    A and Q, and rounding half-up is floor((2|A| + Q) / 2Q), an integral division (``div``) of exact
+    decimals. Rounding Spark's decimal quotient instead is wrong near half-way points, because the quotient
+    keeps only 12 decimals: 24691350.1234567 / 200000.001 = 123.45674999999975... gave 123.4568.
+    Totals stay below 10^23 currency units and 10^21 MWh (the narrowing casts).
     """
-    quotient = amount.cast("decimal(30,7)") / F.when(quantity != 0, quantity).cast("decimal(24,3)")
-    return F.round(quotient, 4).cast("decimal(18,4)")
+    a = F.abs(amount.cast("decimal(30,7)"))
+    unit = F.when(quantity != 0, quantity).cast("decimal(24,3)") * F.lit(Decimal("0.0001"))  # Q x 10^-7, exact
+    steps = F.call_function("div", a + a + unit, unit + unit)  # half-up units of 0.0001 (a bigint)
+    return (F.signum(amount).cast("decimal(1,0)") * steps.cast("decimal(18,0)") * F.lit(Decimal("0.0001"))).cast(
+        "decimal(18,4)"
+    )
 
 
 def daily_energy_summary(tx: DataFrame) -> DataFrame:
