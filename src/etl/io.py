@@ -17,7 +17,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from energy_lake.etl.catalog import Partition, Table, partition_id
+from energy_lake.etl.catalog import Partition, Table, partition_id, partition_values
 from energy_lake.etl.contracts import Contract
 from energy_lake.etl.landing import ReadableFile
 from energy_lake.etl.recognise import EXTRA_PREFIX
@@ -34,7 +34,9 @@ def _quoted(col: Column, delimiter: str) -> Column:
     )
 
 
-def _read_file(spark: SparkSession, rf: ReadableFile, contract: Contract, run_id: str, ingested_at: datetime) -> DataFrame:
+def _read_file(
+    spark: SparkSession, rf: ReadableFile, contract: Contract, run_id: str, ingested_at: datetime
+) -> DataFrame:
     positions = [f"_f{i}" for i in range(len(rf.header.file_columns))]
     schema = T.StructType([T.StructField(p, T.StringType()) for p in [*positions, CORRUPT]])
     df = (
@@ -51,7 +53,9 @@ def _read_file(spark: SparkSession, rf: ReadableFile, contract: Contract, run_id
         .csv(rf.file.uri)
     )
     by_column = dict(zip(rf.header.file_columns, positions, strict=True))
-    extras = [(name.removeprefix(EXTRA_PREFIX), pos) for name, pos in by_column.items() if name.startswith(EXTRA_PREFIX)]
+    extras = [
+        (name.removeprefix(EXTRA_PREFIX), pos) for name, pos in by_column.items() if name.startswith(EXTRA_PREFIX)
+    ]
     extra_map = (
         F.map_from_arrays(F.array(*[F.lit(n) for n, _ in extras]), F.array(*[F.col(p) for _, p in extras]))
         if extras
@@ -59,8 +63,10 @@ def _read_file(spark: SparkSession, rf: ReadableFile, contract: Contract, run_id
     )
     record = F.concat_ws(rf.dialect.delimiter, *[_quoted(F.col(p), rf.dialect.delimiter) for p in positions])
     return df.select(
-        *[(F.col(by_column[c.name]) if c.name in by_column else F.lit(None).cast("string")).alias(c.name)
-          for c in contract.columns],
+        *[
+            (F.col(by_column[c.name]) if c.name in by_column else F.lit(None).cast("string")).alias(c.name)
+            for c in contract.columns
+        ],
         extra_map.alias("_extra"),
         F.lit(rf.file.rel_path).alias("_source_file"),
         # Header is record 1; one partition per file makes the id's low bits the record's position.
@@ -100,7 +106,7 @@ def write_partitions(
     """Write ``df`` as new versions of the ``expected`` partitions; empty ones are recorded with 0 rows."""
     keys = list(table.partition_keys)
     df.withColumn(RUN_COLUMN, F.lit(run_id)).write.mode("append").partitionBy(*keys, RUN_COLUMN).parquet(table.location)
-    counts = _count_written(spark, table, run_id)
+    counts = _count_written(spark, table, run_id, expected)
     out = {}
     for pid in expected:
         folder = "/".join([pid, f"{RUN_COLUMN}={run_id}"]) if pid else f"{RUN_COLUMN}={run_id}"
@@ -111,9 +117,19 @@ def write_partitions(
     return out
 
 
-def _count_written(spark: SparkSession, table: Table, run_id: str) -> dict[str, int]:
+def _count_written(spark: SparkSession, table: Table, run_id: str, expected: list[str]) -> dict[str, int]:
+    """Rows per partition this write produced (read from the Parquet footers).
+
+    A key whose value is the same in every expected partition (the quarantine's ``entity``) is fixed
+    in the glob, so writes of other entities in the same run are not counted; every other key is a
+    wildcard, so rows that went to a partition the plan did not expect are still found.
+    """
     keys = list(table.partition_keys)
-    glob = "/".join(["*"] * len(keys) + [f"{RUN_COLUMN}={run_id}"])
+    values = [partition_values(pid) for pid in expected]
+    fixed = [
+        f"{k}={values[0][k]}" if values and all(v.get(k) == values[0].get(k) for v in values) else "*" for k in keys
+    ]
+    glob = "/".join([*fixed, f"{RUN_COLUMN}={run_id}"])
     try:
         written = spark.read.option("basePath", table.location).parquet(f"{table.location.rstrip('/')}/{glob}")
     except AnalysisException:
