@@ -5,8 +5,8 @@ Expectations come from one source, ``data/make_samples.py``, through ``data/land
 that every documented bad record is quarantined with exactly its rule code and record number, that
 nothing else is, and that every other record reaches raw.
 
-The pipeline is run once per entity (a landing folder holding one entity): a run in which two
-entities quarantine rows currently fails (see ``test_whole_landing_in_one_run``, a strict xfail).
+The whole landing folder goes through one run, as ``make run`` does: all three entities quarantine
+rows in that run (a regression test for the unexpected-partition guard fixed in a4fa128).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -31,12 +30,6 @@ REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "data"
 LANDING = DATA / "landing"
 EXPECTED: dict[str, Any] = json.loads((DATA / "landing_expectations.json").read_text("utf-8"))
-MULTI_ENTITY_QUARANTINE_BUG = (
-    "etl.io._count_written globs every partition of the quarantine table written by the run "
-    "(<location>/*/*/run=<run_id>), so the second entity that quarantines rows in a run also counts the "
-    "first one's partition and write_partitions raises 'raw.quarantine: wrote partitions the plan did "
-    "not expect'"
-)
 
 
 def _load_make_samples() -> ModuleType:
@@ -141,25 +134,19 @@ def _table_rows(spark: Any, lake: Path, table: str, entity: str) -> list[Any]:
     return list(df.collect())
 
 
-def _entity_landing(tmp: Path, entity: str) -> Path:
-    landing = tmp / "landing"
-    shutil.copytree(LANDING / entity, landing / entity)
-    return landing
-
-
 @pytest.fixture(scope="module")
-def entity_runs(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """Per entity: the run manifest, quarantine rows and raw rows of a lake built from that entity's samples."""
-    out = {}
-    for entity in ENTITIES:
-        tmp = tmp_path_factory.mktemp(f"samples-{entity}")
-        doc = _run_raw(_entity_landing(tmp, entity), tmp / "lake")
-        out[entity] = {
-            "manifest": doc,
-            "quarantine": _table_rows(spark, tmp / "lake", "raw.quarantine", entity),
-            "raw": _table_rows(spark, tmp / "lake", f"raw.{entity}", entity),
+def sample_run(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """Per entity: its run-manifest section, quarantine rows and raw rows, from one run over data/landing."""
+    lake = tmp_path_factory.mktemp("samples") / "lake"
+    doc = _run_raw(LANDING, lake)
+    return {
+        entity: {
+            "stats": doc["entities"][entity],
+            "quarantine": _table_rows(spark, lake, "raw.quarantine", entity),
+            "raw": _table_rows(spark, lake, f"raw.{entity}", entity),
         }
-    return out
+        for entity in ENTITIES
+    }
 
 
 def _expected_bad(entity: str) -> set[tuple[str, int, str]]:
@@ -179,8 +166,8 @@ def _expected_valid_records(entity: str) -> set[tuple[str, int]]:
 
 @pytest.mark.spark
 @pytest.mark.parametrize("entity", ENTITIES)
-def test_sample_counts_match_the_run_manifest(entity_runs: dict[str, dict[str, Any]], entity: str) -> None:
-    stats = entity_runs[entity]["manifest"]["entities"][entity]
+def test_sample_counts_match_the_run_manifest(sample_run: dict[str, dict[str, Any]], entity: str) -> None:
+    stats = sample_run[entity]["stats"]
     expected = EXPECTED["entities"][entity]
     assert stats["rejected_files"] == []
     for key in ("files", "rows_read", "rows_valid", "rows_quarantined", "quarantine_reasons"):
@@ -196,44 +183,44 @@ def test_sample_counts_match_the_run_manifest(entity_runs: dict[str, dict[str, A
 @pytest.mark.spark
 @pytest.mark.parametrize("entity", ENTITIES)
 def test_every_documented_bad_record_is_quarantined_with_its_rule(
-    entity_runs: dict[str, dict[str, Any]], entity: str
+    sample_run: dict[str, dict[str, Any]], entity: str
 ) -> None:
-    quarantined = {(r["_source_file"], r["_source_line"], r["rule"]) for r in entity_runs[entity]["quarantine"]}
-    assert len(entity_runs[entity]["quarantine"]) == len(quarantined)
+    quarantined = {(r["_source_file"], r["_source_line"], r["rule"]) for r in sample_run[entity]["quarantine"]}
+    assert len(sample_run[entity]["quarantine"]) == len(quarantined)
     assert quarantined == _expected_bad(entity)
-    assert all(r["reason"] for r in entity_runs[entity]["quarantine"])
+    assert all(r["reason"] for r in sample_run[entity]["quarantine"])
 
 
 @pytest.mark.spark
 @pytest.mark.parametrize("entity", ENTITIES)
-def test_every_other_record_reaches_raw(entity_runs: dict[str, dict[str, Any]], entity: str) -> None:
-    raw = entity_runs[entity]["raw"]
+def test_every_other_record_reaches_raw(sample_run: dict[str, dict[str, Any]], entity: str) -> None:
+    raw = sample_run[entity]["raw"]
     records = {(r["_source_file"], r["_source_line"]) for r in raw}
     assert len(raw) == len(records)
     assert records == _expected_valid_records(entity)
 
 
 @pytest.mark.spark
-def test_extra_columns_are_carried_in_raw(entity_runs: dict[str, dict[str, Any]]) -> None:
+def test_extra_columns_are_carried_in_raw(sample_run: dict[str, dict[str, Any]]) -> None:
     providers = {
         r["_source_line"]: r["_extra"]
-        for r in entity_runs["providers"]["raw"]
+        for r in sample_run["providers"]["raw"]
         if r["_source_file"].endswith("providers_update.csv")
     }
     assert providers[2] == {"notes": "capacity revised after maintenance"}
     trades = {
         r["_source_line"]: r["_extra"]
-        for r in entity_runs["transactions"]["raw"]
+        for r in sample_run["transactions"]["raw"]
         if r["_source_file"].endswith("trades_2026-01-06.csv")
     }
     assert trades[2] == {"desk": "renewables"}
 
 
 @pytest.mark.spark
-def test_spanish_export_numbers_reach_raw_in_canonical_notation(entity_runs: dict[str, dict[str, Any]]) -> None:
+def test_spanish_export_numbers_reach_raw_in_canonical_notation(sample_run: dict[str, dict[str, Any]]) -> None:
     rows = {
         r["_source_line"]: r
-        for r in entity_runs["transactions"]["raw"]
+        for r in sample_run["transactions"]["raw"]
         if r["_source_file"].endswith("transacciones_excel.csv")
     }
     assert (rows[2]["quantity"], rows[2]["price"], rows[2]["counterparty_name"]) == (
@@ -244,19 +231,6 @@ def test_spanish_export_numbers_reach_raw_in_canonical_notation(entity_runs: dic
     assert rows[5]["quantity"] == "2000"
 
 
-@pytest.mark.spark
-@pytest.mark.xfail(strict=True, raises=RuntimeError, reason=MULTI_ENTITY_QUARANTINE_BUG)
-def test_whole_landing_in_one_run(spark: Any, tmp_path: Path) -> None:
-    """What ``make run`` does: every entity of data/landing in one run."""
-    doc = _run_raw(LANDING, tmp_path / "lake")
-    for entity in ENTITIES:
-        stats = doc["entities"][entity]
-        for key in ("files", "rows_read", "rows_valid", "rows_quarantined", "quarantine_reasons"):
-            assert stats[key] == EXPECTED["entities"][entity][key], (entity, key)
-        rows = _table_rows(spark, tmp_path / "lake", "raw.quarantine", entity)
-        assert {(r["_source_file"], r["_source_line"], r["rule"]) for r in rows} == _expected_bad(entity)
-
-
 # ---------------------------------------------------------------- Spark: generated feeds
 
 
@@ -265,12 +239,9 @@ def test_generated_feeds_are_quarantined_exactly_as_their_manifest_says(spark: A
     """Each generated bad row really is quarantined, with the rule the generator meant."""
     out = tmp_path / "generated"
     manifest = generate_feeds(out, FeedSpec(transactions=3_000, days=2, seed=11, bad_share=0.25))
+    stats = _run_raw(out, tmp_path / "lake")["entities"]
     for entity in ENTITIES:
         assert set(manifest["entities"][entity]["quarantine_reasons"]) >= set(row_rule_codes(load_contract(entity)))
-        landing = tmp_path / entity / "landing"
-        shutil.copytree(out / entity, landing / entity)
-        stats = _run_raw(landing, tmp_path / entity / "lake")["entities"][entity]
-        expected = manifest["entities"][entity]
-        assert stats["rejected_files"] == []
+        assert stats[entity]["rejected_files"] == []
         for key in ("files", "rows_read", "rows_valid", "rows_quarantined", "quarantine_reasons", "per_file"):
-            assert stats[key] == expected[key], (entity, key)
+            assert stats[entity][key] == manifest["entities"][entity][key], (entity, key)
