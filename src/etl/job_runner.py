@@ -8,18 +8,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from pyspark.sql import SparkSession
+
 from energy_lake.etl import manifest
 from energy_lake.etl.errors import LakeError
 from energy_lake.etl.glue_sync import GluePartitionSync
 from energy_lake.etl.hops import RunContext, landing_to_raw, raw_to_transform, transform_to_analytics
 from energy_lake.etl.job_args import DATABASE_ARGUMENTS
 from energy_lake.etl.locations import LakeLocations
-from energy_lake.etl.lock import LakeLock
+from energy_lake.etl.lock import HolderAlive, LakeLock, local_process_alive
 from energy_lake.etl.pii_key import local_key, ssm_key
 from energy_lake.etl.session import configure
 from energy_lake.etl.storage import is_s3, storage_for
 from energy_lake.utils.logging import Logger, glue_logger
-from pyspark.sql import SparkSession
 
 HOPS = {
     "landing_to_raw": landing_to_raw,
@@ -64,6 +65,34 @@ def glue_sync(args: dict[str, str], boto3_session: Any) -> GluePartitionSync | N
     return GluePartitionSync(boto3_session.client("glue"), databases)
 
 
+GLUE_ACTIVE_STATES = ("STARTING", "RUNNING", "STOPPING", "WAITING")
+
+
+def glue_run_alive(glue_client: Any) -> HolderAlive:
+    """Liveness of a lock holder that is a Glue job run: alive while Glue says it is running."""
+
+    def alive(holder: dict[str, Any]) -> bool:
+        name, run = holder.get("glue_job_name"), holder.get("glue_job_run_id")
+        if not name or not run:
+            return local_process_alive(holder)
+        try:
+            state = glue_client.get_job_run(JobName=name, RunId=run)["JobRun"]["JobRunState"]
+        except glue_client.exceptions.EntityNotFoundException:
+            return False
+        return str(state) in GLUE_ACTIVE_STATES
+
+    return alive
+
+
+def _lock(storage: Any, lake: LakeLocations, run_id: str, args: dict[str, str], boto3_session: Any) -> LakeLock:
+    if boto3_session is None or not args.get("JOB_RUN_ID"):
+        return LakeLock(storage, lake.state, run_id)
+    identity = {"glue_job_name": args["JOB_NAME"], "glue_job_run_id": args["JOB_RUN_ID"]}
+    return LakeLock(
+        storage, lake.state, run_id, holder_alive=glue_run_alive(boto3_session.client("glue")), identity=identity
+    )
+
+
 def run_hop(
     job: str, spark: SparkSession, args: dict[str, str], boto3_session: Any = None, log: Logger | None = None
 ) -> dict[str, Any]:
@@ -74,7 +103,9 @@ def run_hop(
     run_id = manifest.new_run_id()
     log = log or glue_logger(run_id)
     started = datetime.now(UTC)
-    with LakeLock(storage, lake.state, run_id) as lock:
+    with _lock(storage, lake, run_id, args, boto3_session) as lock:
+        if lock.taken_over:
+            log.warning("took over the lock of a dead run", previous_run=lock.taken_over)
         ctx = RunContext(
             spark,
             lake,

@@ -147,3 +147,38 @@ def test_listing_skips_hidden_and_underscore_entries(store: tuple[Storage, str])
     assert [f.uri for f in listed] == [join(root, "a/ingest_date=2026-01-01/f.csv")]
     assert listed[0].size == 4
     assert storage.read_head(listed[0].uri, 2) == b"h\n"
+
+
+def test_a_lock_whose_process_died_is_taken_over(store: tuple[Storage, str]) -> None:
+    import socket
+
+    storage, state = store
+    # pid above the kernel's pid_max (4194304 at most): no such process can exist.
+    storage.write_text(
+        join(state, "LOCK.json"),
+        json.dumps(
+            {
+                "run_id": "killed",
+                "host": socket.gethostname(),
+                "pid": 2**22 + 12345,
+                "expires_at": "2999-01-01T00:00:00+00:00",
+            }
+        ),
+    )
+    lock = LakeLock(storage, state, "r2")
+    lock.acquire()
+    assert lock.taken_over == "killed"
+
+
+def test_a_live_holder_on_another_host_keeps_the_lock(store: tuple[Storage, str]) -> None:
+    storage, state = store
+    storage.write_text(
+        join(state, "LOCK.json"),
+        json.dumps({"run_id": "glue-run", "host": "ip-10-0-0-1", "pid": 1, "expires_at": "2999-01-01T00:00:00+00:00"}),
+    )
+    with pytest.raises(LakeBusy, match=r"another run \(glue-run\)"):
+        LakeLock(storage, state, "r2").acquire()
+    # ...unless the caller can tell that holder is dead (the Glue jobs ask Glue about its job run).
+    lock = LakeLock(storage, state, "r3", holder_alive=lambda holder: holder["run_id"] != "glue-run")
+    lock.acquire()
+    assert lock.taken_over == "glue-run"

@@ -102,3 +102,21 @@ def test_zones_without_a_database_are_left_alone(glue: Any) -> None:
     sync = GluePartitionSync(glue, {"analytics": "other"})
     assert sync.sync(_tx(**{"2026-01-01": ("r1", 5)})) == {}
     assert _locations(glue) == {}
+
+
+def test_a_lock_held_by_a_finished_glue_job_run_is_taken_over() -> None:
+    """A retried Glue job finds the lock of its killed attempt: Glue says that run is over."""
+    from energy_lake.etl.job_runner import glue_run_alive
+
+    with mock_aws():
+        client = boto3.session.Session(region_name="eu-west-1").client("glue")
+        client.create_job(
+            Name="energy-dev-landing_to_raw",
+            Role="arn:aws:iam::123456789012:role/glue",
+            Command={"Name": "glueetl", "ScriptLocation": "s3://artifacts/glue/scripts/x.py"},
+        )
+        run = client.start_job_run(JobName="energy-dev-landing_to_raw")["JobRunId"]  # moto: SUCCEEDED
+        alive = glue_run_alive(client)
+        assert alive({"glue_job_name": "energy-dev-landing_to_raw", "glue_job_run_id": run}) is False
+        assert alive({"glue_job_name": "energy-dev-landing_to_raw", "glue_job_run_id": "jr_gone"}) is False
+        assert alive({"run_id": "an operator's run", "host": "elsewhere", "pid": 1}) is True
