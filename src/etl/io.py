@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import reduce
+from typing import Any
 
 from pyspark.errors import AnalysisException
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -101,7 +102,8 @@ def read_table(
 
 
 def write_partitions(
-    spark: SparkSession, df: DataFrame, table: Table, run_id: str, expected: list[str], inputs: dict[str, dict]
+    spark: SparkSession, df: DataFrame, table: Table, run_id: str, expected: list[str],
+    inputs: dict[str, dict[str, Any]],
 ) -> dict[str, Partition]:
     """Write ``df`` as new versions of the ``expected`` partitions; empty ones are recorded with 0 rows."""
     keys = list(table.partition_keys)

@@ -80,7 +80,8 @@ def match_header(header: tuple[str, ...], file: str, entity: str | None = None) 
     if matches:
         fits = ", ".join(m.entity for m in matches)
         raise FeedRejected(
-            file, f"header fits more than one feed contract ({fits}); give the entity (header: {shown})",
+            file,
+            f"header fits more than one feed contract ({fits}); give the entity (header: {shown})",
             "ambiguous_header",
         )
     details = "; ".join(_problems(c, header) for c in all_contracts())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql.window import WindowSpec
 
 from energy_lake.etl import tokens, values
 from energy_lake.etl.contracts import Contract
@@ -43,7 +44,7 @@ def city_name(col: Column) -> Column:
     return F.initcap(F.translate(plain, *_ACCENTS))
 
 
-def _latest_first(*keys: str) -> Window:
+def _latest_first(*keys: str) -> WindowSpec:
     return Window.partitionBy(*keys).orderBy(
         F.col("ingest_date").desc(), F.col("_source_file").desc(), F.col("_source_line").desc()
     )
@@ -95,7 +96,8 @@ def derived_transaction_id(source_file: Column, source_line: Column) -> Column:
 def with_transaction_ids(df: DataFrame) -> DataFrame:
     sent = F.col("transaction_id").isNotNull()
     return df.withColumn("id_source", F.when(sent, "feed").otherwise("derived")).withColumn(
-        "transaction_id", F.coalesce("transaction_id", derived_transaction_id(F.col("_source_file"), F.col("_source_line")))
+        "transaction_id",
+        F.coalesce("transaction_id", derived_transaction_id(F.col("_source_file"), F.col("_source_line"))),
     )
 
 
@@ -132,9 +134,14 @@ def resolve_counterparties(df: DataFrame, providers_df: DataFrame, customers_df:
         )
         .withColumn(
             "counterparty_key",
-            F.when(is_buy, F.col("_provider_key")).when(F.col("counterparty_status") == "resolved", F.col("_customer_key")),
+            F.when(is_buy, F.col("_provider_key")).when(
+                F.col("counterparty_status") == "resolved", F.col("_customer_key")
+            ),
         )
-        .withColumn("counterparty_city", F.when(~is_buy & (F.col("counterparty_status") == "resolved"), F.col("_customer_city")))
+        .withColumn(
+            "counterparty_city",
+            F.when(~is_buy & (F.col("counterparty_status") == "resolved"), F.col("_customer_city")),
+        )
         .withColumn("counterparty_name", F.col("_name_token"))
     )
 
