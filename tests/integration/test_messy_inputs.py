@@ -54,7 +54,8 @@ TRANSACTIONS: dict[str, bytes] = {
     "VENTA,Carlos Gómez,150,450,NUCLEAR,T-100,2024-06-01T10:00:00Z\n"
     "compra,HidroPlus,600,1500,Hidroeléctrica,T-101,2024-06-01 11:30\n".encode(),
     # columns no contract knows: carried in _extra by normalised header name
-    "extra_columns.csv": TX_HEADER + ",Notas,Región\n".encode()
+    "extra_columns.csv": TX_HEADER
+    + ",Notas,Región\n".encode()
     + "venta,Laura Martínez,1,2,wind,urgente,Andina\ncompra,HidroPlus,3,4,hydro,,\n".encode(),
     # two unknown columns with the same normalised name stay apart
     "extra_same_name.csv": TX_HEADER + b",Notes,notes\nventa,Laura Mart\xc3\xadnez,1,1,wind,n1,n2\n",
@@ -141,8 +142,9 @@ def messy(spark, tmp_path_factory) -> dict[str, Any]:
     write_landing(landing, "providers", PROVIDERS)
     out = io.StringIO()
     with restored_conf(spark), contextlib.redirect_stdout(out):
-        rc = run_pipeline(lake_dir=str(lake), landing_dir=str(landing), through="transform", reprocess=[],
-                          summary_json=str(summary))
+        rc = run_pipeline(
+            lake_dir=str(lake), landing_dir=str(landing), through="transform", reprocess=[], summary_json=str(summary)
+        )
     return {"rc": rc, "manifest": json.loads(summary.read_text()), "lake": lake, "stdout": out.getvalue()}
 
 
@@ -167,9 +169,20 @@ EXPECTED_TX_FILES = {
     "headers_any_case.csv": (2, 2, 0, {}),
     "extra_columns.csv": (2, 2, 0, {}),
     "extra_same_name.csv": (1, 1, 0, {}),
-    "bad_rows.csv": (11, 2, 9, {"wrong_field_count": 2, "quantity_not_a_number": 1, "quantity_not_positive": 2,
-                                "price_negative": 1, "energy_type_not_allowed": 1, "transaction_type_not_allowed": 1,
-                                "quantity_too_many_decimals": 1}),
+    "bad_rows.csv": (
+        11,
+        2,
+        9,
+        {
+            "wrong_field_count": 2,
+            "quantity_not_a_number": 1,
+            "quantity_not_positive": 2,
+            "price_negative": 1,
+            "energy_type_not_allowed": 1,
+            "transaction_type_not_allowed": 1,
+            "quantity_too_many_decimals": 1,
+        },
+    ),
     "dup_trades.csv": (2, 2, 0, {}),
     "dup_trades_copy.csv": (2, 0, 2, {"duplicate_file": 2}),
     "spanish_export.csv": (2, 2, 0, {}),
@@ -181,7 +194,10 @@ EXPECTED_TX_FILES = {
 def test_transaction_file_counts(messy, name):
     read_, valid, quarantined, reasons = EXPECTED_TX_FILES[name]
     assert per_file(messy["manifest"], "transactions")[tx(name)] == {
-        "rows_read": read_, "rows_valid": valid, "rows_quarantined": quarantined, "reasons": reasons
+        "rows_read": read_,
+        "rows_valid": valid,
+        "rows_quarantined": quarantined,
+        "reasons": reasons,
     }
 
 
@@ -200,21 +216,71 @@ def test_header_only_file_is_accepted_with_no_rows(messy):
 
 
 def test_valid_transactions_arrive_exactly_in_raw(spark, messy):
-    cols = ["_source_file", "_source_line", "transaction_id", "transaction_type", "counterparty_name", "quantity",
-            "price", "energy_type", "traded_at", "_extra"]
+    cols = [
+        "_source_file",
+        "_source_line",
+        "transaction_id",
+        "transaction_type",
+        "counterparty_name",
+        "quantity",
+        "price",
+        "energy_type",
+        "traded_at",
+        "_extra",
+    ]
     actual = read(spark, messy["lake"], "raw.transactions", raw_schema(load_contract("transactions"))).select(cols)
     lm = "Laura Martínez"
     rows = [
         (tx("bom_crlf.csv"), 2, None, "venta", lm, "100", "300", "eólica", None, {}),
         (tx("bom_crlf.csv"), 3, None, "Compra", "Energía Verde S.A.", "500", "1200.5", "EOLICA", None, {}),
-        (tx("headers_any_case.csv"), 2, "T-100", "VENTA", "Carlos Gómez", "150", "450", "NUCLEAR",
-         "2024-06-01T10:00:00Z", {}),
-        (tx("headers_any_case.csv"), 3, "T-101", "compra", "HidroPlus", "600", "1500", "Hidroeléctrica",
-         "2024-06-01 11:30", {}),
-        (tx("extra_columns.csv"), 2, None, "venta", lm, "1", "2", "wind", None,
-         {"notas": "urgente", "region": "Andina"}),
-        (tx("extra_columns.csv"), 3, None, "compra", "HidroPlus", "3", "4", "hydro", None,
-         {"notas": None, "region": None}),
+        (
+            tx("headers_any_case.csv"),
+            2,
+            "T-100",
+            "VENTA",
+            "Carlos Gómez",
+            "150",
+            "450",
+            "NUCLEAR",
+            "2024-06-01T10:00:00Z",
+            {},
+        ),
+        (
+            tx("headers_any_case.csv"),
+            3,
+            "T-101",
+            "compra",
+            "HidroPlus",
+            "600",
+            "1500",
+            "Hidroeléctrica",
+            "2024-06-01 11:30",
+            {},
+        ),
+        (
+            tx("extra_columns.csv"),
+            2,
+            None,
+            "venta",
+            lm,
+            "1",
+            "2",
+            "wind",
+            None,
+            {"notas": "urgente", "region": "Andina"},
+        ),
+        (
+            tx("extra_columns.csv"),
+            3,
+            None,
+            "compra",
+            "HidroPlus",
+            "3",
+            "4",
+            "hydro",
+            None,
+            {"notas": None, "region": None},
+        ),
         (tx("extra_same_name.csv"), 2, None, "venta", lm, "1", "1", "wind", None, {"notes": "n1", "notes_2": "n2"}),
         (tx("bad_rows.csv"), 11, None, "venta", "Quoted, Name\nSecond Line", "7", "1", "hydro", None, {}),
         (tx("bad_rows.csv"), 12, None, "venta", "J", "5", "1", "wind", None, {}),
@@ -222,20 +288,33 @@ def test_valid_transactions_arrive_exactly_in_raw(spark, messy):
         (tx("dup_trades.csv"), 3, None, "venta", lm, "10", "300", "eolica", None, {}),
         # decimal comma and thousands points become canonical decimal text; Windows-1252 decoded
         (tx("spanish_export.csv"), 2, None, "VENTA", "José Ñúñez", "1234.5", "12.75", "Eólica", None, {}),
-        (tx("spanish_export.csv"), 3, None, "compra", "Hidroeléctrica del Sur", "2000", "1050.1250", "hidroeléctrica",
-         None, {}),
+        (
+            tx("spanish_export.csv"),
+            3,
+            None,
+            "compra",
+            "Hidroeléctrica del Sur",
+            "2000",
+            "1050.1250",
+            "hidroeléctrica",
+            None,
+            {},
+        ),
         (tx("cr_only.csv"), 2, None, "venta", lm, "1", "1", "wind", None, {}),
     ]
-    schema = ("_source_file string, _source_line int, transaction_id string, transaction_type string, "
-              "counterparty_name string, quantity string, price string, energy_type string, traded_at string, "
-              "_extra map<string,string>")
+    schema = (
+        "_source_file string, _source_line int, transaction_id string, transaction_type string, "
+        "counterparty_name string, quantity string, price string, energy_type string, traded_at string, "
+        "_extra map<string,string>"
+    )
     assertDataFrameEqual(actual, spark.createDataFrame(rows, schema))
 
 
 def test_bad_transactions_arrive_exactly_in_quarantine(spark, messy):
     q = read(spark, messy["lake"], "raw.quarantine", quarantine_schema())
-    actual = q.where(F.col("entity") == "transactions").select("_source_file", "_source_line", "rule", "reason",
-                                                                "source_record")
+    actual = q.where(F.col("entity") == "transactions").select(
+        "_source_file", "_source_line", "rule", "reason", "source_record"
+    )
     fields = "the record does not have the header's 5 fields (or has an unclosed quote)"
     dup = f"the file is identical to {tx('dup_trades.csv')}, ingested before"
     rows = [
@@ -245,12 +324,27 @@ def test_bad_transactions_arrive_exactly_in_quarantine(spark, messy):
         (tx("bad_rows.csv"), 5, "quantity_not_positive", "quantity '-5' must be greater than 0", "venta,D,-5,1,wind"),
         (tx("bad_rows.csv"), 6, "quantity_not_positive", "quantity '0' must be greater than 0", "venta,E,0,1,wind"),
         (tx("bad_rows.csv"), 7, "price_negative", "price '-1' must be at least 0", "venta,F,5,-1,wind"),
-        (tx("bad_rows.csv"), 8, "energy_type_not_allowed", "energy_type 'solar' is not one of wind, hydro, nuclear",
-         "venta,G,5,1,solar"),
-        (tx("bad_rows.csv"), 9, "transaction_type_not_allowed", "transaction_type 'swap' is not one of buy, sell",
-         "swap,H,5,1,wind"),
-        (tx("bad_rows.csv"), 10, "quantity_too_many_decimals", "quantity '5.1234' has more than 3 decimal places",
-         "venta,I,5.1234,1,wind"),
+        (
+            tx("bad_rows.csv"),
+            8,
+            "energy_type_not_allowed",
+            "energy_type 'solar' is not one of wind, hydro, nuclear",
+            "venta,G,5,1,solar",
+        ),
+        (
+            tx("bad_rows.csv"),
+            9,
+            "transaction_type_not_allowed",
+            "transaction_type 'swap' is not one of buy, sell",
+            "swap,H,5,1,wind",
+        ),
+        (
+            tx("bad_rows.csv"),
+            10,
+            "quantity_too_many_decimals",
+            "quantity '5.1234' has more than 3 decimal places",
+            "venta,I,5.1234,1,wind",
+        ),
         (tx("dup_trades_copy.csv"), 2, "duplicate_file", dup, "venta,Laura Martínez,10,300,eolica"),
         (tx("dup_trades_copy.csv"), 3, "duplicate_file", dup, "venta,Laura Martínez,10,300,eolica"),
     ]
@@ -265,10 +359,17 @@ def _derived(file: str, line: int) -> str:
 
 def test_typed_trades_in_transform(spark, messy, pii_key):
     out = read(spark, messy["lake"], "transform.transactions", transform_schema(load_contract("transactions")))
-    actual = out.select("transaction_id", "transaction_type", "counterparty_name", F.col("quantity").cast("string"),
-                        F.col("price").cast("string"), "energy_type",
-                        F.date_format("traded_at", "yyyy-MM-dd HH:mm:ss").alias("traded_at"), "counterparty_status",
-                        "counterparty_city")
+    actual = out.select(
+        "transaction_id",
+        "transaction_type",
+        "counterparty_name",
+        F.col("quantity").cast("string"),
+        F.col("price").cast("string"),
+        "energy_type",
+        F.date_format("traded_at", "yyyy-MM-dd HH:mm:ss").alias("traded_at"),
+        "counterparty_status",
+        "counterparty_city",
+    )
     laura, verde = python_token(pii_key, "laura_martinez"), python_token(pii_key, "energia_verde_s_a")
 
     def derived(name: str, line: int) -> str:
@@ -278,60 +379,159 @@ def test_typed_trades_in_transform(spark, messy, pii_key):
     rows = [
         (derived("bom_crlf.csv", 2), "sell", laura, "100.000", "300.0000", "wind", None, "resolved", "Bogota"),
         (derived("bom_crlf.csv", 3), "buy", verde, "500.000", "1200.5000", "wind", None, "resolved", None),
-        ("T-100", "sell", python_token(pii_key, "carlos_gomez"), "150.000", "450.0000", "nuclear",
-         "2024-06-01 10:00:00", "unresolved", None),
-        ("T-101", "buy", python_token(pii_key, "hidroplus"), "600.000", "1500.0000", "hydro", "2024-06-01 11:30:00",
-         "resolved", None),
+        (
+            "T-100",
+            "sell",
+            python_token(pii_key, "carlos_gomez"),
+            "150.000",
+            "450.0000",
+            "nuclear",
+            "2024-06-01 10:00:00",
+            "unresolved",
+            None,
+        ),
+        (
+            "T-101",
+            "buy",
+            python_token(pii_key, "hidroplus"),
+            "600.000",
+            "1500.0000",
+            "hydro",
+            "2024-06-01 11:30:00",
+            "resolved",
+            None,
+        ),
         (derived("extra_columns.csv", 2), "sell", laura, "1.000", "2.0000", "wind", None, "resolved", "Bogota"),
-        (derived("extra_columns.csv", 3), "buy", python_token(pii_key, "hidroplus"), "3.000", "4.0000", "hydro", None,
-         "resolved", None),
+        (
+            derived("extra_columns.csv", 3),
+            "buy",
+            python_token(pii_key, "hidroplus"),
+            "3.000",
+            "4.0000",
+            "hydro",
+            None,
+            "resolved",
+            None,
+        ),
         (derived("extra_same_name.csv", 2), "sell", laura, "1.000", "1.0000", "wind", None, "resolved", "Bogota"),
-        (derived("bad_rows.csv", 11), "sell", python_token(pii_key, "quoted_name_second_line"), "7.000", "1.0000",
-         "hydro", None, "unresolved", None),
-        (derived("bad_rows.csv", 12), "sell", python_token(pii_key, "j"), "5.000", "1.0000", "wind", None,
-         "unresolved", None),
+        (
+            derived("bad_rows.csv", 11),
+            "sell",
+            python_token(pii_key, "quoted_name_second_line"),
+            "7.000",
+            "1.0000",
+            "hydro",
+            None,
+            "unresolved",
+            None,
+        ),
+        (
+            derived("bad_rows.csv", 12),
+            "sell",
+            python_token(pii_key, "j"),
+            "5.000",
+            "1.0000",
+            "wind",
+            None,
+            "unresolved",
+            None,
+        ),
         # two identical trades stay two trades
         (derived("dup_trades.csv", 2), sell_laura[0], laura, "10.000", "300.0000", "wind", None, *sell_laura[2:]),
         (derived("dup_trades.csv", 3), sell_laura[0], laura, "10.000", "300.0000", "wind", None, *sell_laura[2:]),
-        (derived("spanish_export.csv", 2), "sell", python_token(pii_key, "jose_nunez"), "1234.500", "12.7500", "wind",
-         None, "unresolved", None),
-        (derived("spanish_export.csv", 3), "buy", python_token(pii_key, "hidroelectrica_del_sur"), "2000.000",
-         "1050.1250", "hydro", None, "unresolved", None),
+        (
+            derived("spanish_export.csv", 2),
+            "sell",
+            python_token(pii_key, "jose_nunez"),
+            "1234.500",
+            "12.7500",
+            "wind",
+            None,
+            "unresolved",
+            None,
+        ),
+        (
+            derived("spanish_export.csv", 3),
+            "buy",
+            python_token(pii_key, "hidroelectrica_del_sur"),
+            "2000.000",
+            "1050.1250",
+            "hydro",
+            None,
+            "unresolved",
+            None,
+        ),
         (derived("cr_only.csv", 2), "sell", laura, "1.000", "1.0000", "wind", None, "resolved", "Bogota"),
     ]
-    schema = ("transaction_id string, transaction_type string, counterparty_name string, quantity string, "
-              "price string, energy_type string, traded_at string, counterparty_status string, "
-              "counterparty_city string")
+    schema = (
+        "transaction_id string, transaction_type string, counterparty_name string, quantity string, "
+        "price string, energy_type string, traded_at string, counterparty_status string, "
+        "counterparty_city string"
+    )
     assertDataFrameEqual(actual, spark.createDataFrame(rows, schema))
 
 
 def test_duplicate_customer_and_provider_rows_collapse_to_one_per_key(spark, messy, pii_key):
     assert per_file(messy["manifest"], "customers") == {
-        f"customers/ingest_date={DAY}/clientes.csv": {"rows_read": 4, "rows_valid": 4, "rows_quarantined": 0,
-                                                      "reasons": {}}}
+        f"customers/ingest_date={DAY}/clientes.csv": {
+            "rows_read": 4,
+            "rows_valid": 4,
+            "rows_quarantined": 0,
+            "reasons": {},
+        }
+    }
     assert per_file(messy["manifest"], "providers") == {
-        f"providers/ingest_date={DAY}/proveedores.csv": {"rows_read": 3, "rows_valid": 3, "rows_quarantined": 0,
-                                                         "reasons": {}}}
+        f"providers/ingest_date={DAY}/proveedores.csv": {
+            "rows_read": 3,
+            "rows_valid": 3,
+            "rows_quarantined": 0,
+            "reasons": {},
+        }
+    }
     customers = read(spark, messy["lake"], "transform.customers", transform_schema(load_contract("customers")))
     assertDataFrameEqual(
         customers.select("customer_key", "id_type", "id_number", "customer_name", "city", "_source_line"),
-        spark.createDataFrame([
-            (python_token(pii_key, "CC:1012345678"), "CC", python_token(pii_key, "1012345678"),
-             python_token(pii_key, "laura_martinez"), "Bogota", 3),
-            (python_token(pii_key, "NIT:8001234561"), "NIT", python_token(pii_key, "8001234561"),
-             python_token(pii_key, "industria_solar_s_a"), "Medellin", 5),
-        ], "customer_key string, id_type string, id_number string, customer_name string, city string, "
-           "_source_line int"),
+        spark.createDataFrame(
+            [
+                (
+                    python_token(pii_key, "CC:1012345678"),
+                    "CC",
+                    python_token(pii_key, "1012345678"),
+                    python_token(pii_key, "laura_martinez"),
+                    "Bogota",
+                    3,
+                ),
+                (
+                    python_token(pii_key, "NIT:8001234561"),
+                    "NIT",
+                    python_token(pii_key, "8001234561"),
+                    python_token(pii_key, "industria_solar_s_a"),
+                    "Medellin",
+                    5,
+                ),
+            ],
+            "customer_key string, id_type string, id_number string, customer_name string, city string, "
+            "_source_line int",
+        ),
     )
     providers = read(spark, messy["lake"], "transform.providers", transform_schema(load_contract("providers")))
     assertDataFrameEqual(
-        providers.select("provider_key", "provider_name", "energy_type", "country",
-                         F.col("capacity_mw").cast("string"), "_source_line"),
-        spark.createDataFrame([
-            ("energia_verde_s_a", "ENERGIA VERDE S.A.", "wind", "Colombia", "1250.500", 3),
-            ("hidroplus", "HidroPlus", "hydro", "Perú", "300.000", 4),
-        ], "provider_key string, provider_name string, energy_type string, country string, capacity_mw string, "
-           "_source_line int"),
+        providers.select(
+            "provider_key",
+            "provider_name",
+            "energy_type",
+            "country",
+            F.col("capacity_mw").cast("string"),
+            "_source_line",
+        ),
+        spark.createDataFrame(
+            [
+                ("energia_verde_s_a", "ENERGIA VERDE S.A.", "wind", "Colombia", "1250.500", 3),
+                ("hidroplus", "HidroPlus", "hydro", "Perú", "300.000", 4),
+            ],
+            "provider_key string, provider_name string, energy_type string, country string, capacity_mw string, "
+            "_source_line int",
+        ),
     )
 
 
@@ -340,36 +540,54 @@ def test_duplicate_customer_and_provider_rows_collapse_to_one_per_key(spark, mes
 
 def test_refused_files_exit_non_zero_with_clear_messages(spark, tmp_path, capsys):
     landing, lake, summary = tmp_path / "landing", tmp_path / "lake", tmp_path / "summary.json"
-    write_landing(landing, "transactions", {
-        "missing_price.csv": b"tipo,contraparte,cantidad,energia\nventa,A,1,wind\n",
-        "empty.csv": b"",
-        "utf16.csv": b"\xff\xfe" + "tipo,contraparte,cantidad,precio,energia\n".encode("utf-16-le"),
-        "ok.csv": TX_HEADER + b"\nventa,A,1,2,wind\n",
-    })
-    write_landing(landing, "customers", {
-        "clientes.csv": b"tipo_transaccion,nombre_cliente_proveedor,cantidad_comprada,precio,tipo_energia\n"
-        b"venta,Juan,100,5000,eolica\n",
-    })
+    write_landing(
+        landing,
+        "transactions",
+        {
+            "missing_price.csv": b"tipo,contraparte,cantidad,energia\nventa,A,1,wind\n",
+            "empty.csv": b"",
+            "utf16.csv": b"\xff\xfe" + "tipo,contraparte,cantidad,precio,energia\n".encode("utf-16-le"),
+            "ok.csv": TX_HEADER + b"\nventa,A,1,2,wind\n",
+        },
+    )
+    write_landing(
+        landing,
+        "customers",
+        {
+            "clientes.csv": b"tipo_transaccion,nombre_cliente_proveedor,cantidad_comprada,precio,tipo_energia\n"
+            b"venta,Juan,100,5000,eolica\n",
+        },
+    )
     with restored_conf(spark):
-        rc = main(["run", "--lake", str(lake), "--landing", str(landing), "--through", "raw",
-                   "--summary-json", str(summary)])
+        rc = main(
+            ["run", "--lake", str(lake), "--landing", str(landing), "--through", "raw", "--summary-json", str(summary)]
+        )
     captured = capsys.readouterr()
     assert rc == 1
     assert "Traceback" not in captured.out + captured.err
     expected = {
         "transactions": [
             {"file": tx("empty.csv"), "rule": "empty_file", "reason": "the file is empty (no header, no records)"},
-            {"file": tx("missing_price.csv"), "rule": "missing_columns",
-             "reason": "not a transactions file: missing required column(s) price "
-                       "(header: tipo, contraparte, cantidad, energia)"},
-            {"file": tx("utf16.csv"), "rule": "bad_encoding",
-             "reason": "UTF-16 files are not accepted; export as UTF-8 or Windows-1252"},
+            {
+                "file": tx("missing_price.csv"),
+                "rule": "missing_columns",
+                "reason": "not a transactions file: missing required column(s) price "
+                "(header: tipo, contraparte, cantidad, energia)",
+            },
+            {
+                "file": tx("utf16.csv"),
+                "rule": "bad_encoding",
+                "reason": "UTF-16 files are not accepted; export as UTF-8 or Windows-1252",
+            },
         ],
         "customers": [
-            {"file": f"customers/ingest_date={DAY}/clientes.csv", "rule": "missing_columns",
-             "reason": "not a customers file: missing required column(s) id_type, id_number, customer_name, city; "
-                       "the header looks like a transactions file (header: tipo_transaccion, "
-                       "nombre_cliente_proveedor, cantidad_comprada, precio, tipo_energia)"},
+            {
+                "file": f"customers/ingest_date={DAY}/clientes.csv",
+                "rule": "missing_columns",
+                "reason": "not a customers file: missing required column(s) id_type, id_number, customer_name, city; "
+                "the header looks like a transactions file (header: tipo_transaccion, "
+                "nombre_cliente_proveedor, cantidad_comprada, precio, tipo_energia)",
+            },
         ],
         "providers": [],
     }
@@ -381,5 +599,6 @@ def test_refused_files_exit_non_zero_with_clear_messages(spark, tmp_path, capsys
             assert f"REJECTED {r['file']}: {r['reason']}" in captured.out
     # the readable file of the same date is still processed
     assert per_file(manifest, "transactions") == {
-        tx("ok.csv"): {"rows_read": 1, "rows_valid": 1, "rows_quarantined": 0, "reasons": {}}}
+        tx("ok.csv"): {"rows_read": 1, "rows_valid": 1, "rows_quarantined": 0, "reasons": {}}
+    }
     assert manifest["entities"]["customers"]["rows_read"] == 0

@@ -27,8 +27,12 @@ from energy_lake.etl.storage import LocalStorage
 pytestmark = pytest.mark.spark
 
 # What each peer file really is (sesabri9812's cliente.csv is a copy of its transactions file).
-ENTITY_OF = {"clientes.csv": "customers", "proveedores.csv": "providers", "transacciones.csv": "transactions",
-             "cliente.csv": "transactions"}
+ENTITY_OF = {
+    "clientes.csv": "customers",
+    "proveedores.csv": "providers",
+    "transacciones.csv": "transactions",
+    "cliente.csv": "transactions",
+}
 SESABRI_CLIENTE = "sesabri9812__PruebaTecnicaAmaris/cliente.csv"
 
 
@@ -57,10 +61,17 @@ def expected_files(peer_samples: Path) -> dict[str, dict[str, Any]]:
         digest = (entity, hashlib.sha256(path.read_bytes()).hexdigest())
         duplicate = digest in owners
         owners.setdefault(digest, rel)
-        out[rel] = {"entity": entity, "path": path, "duplicate": duplicate,
-                    "counts": {"rows_read": n, "rows_valid": 0 if duplicate else n,
-                               "rows_quarantined": n if duplicate else 0,
-                               "reasons": {"duplicate_file": n} if duplicate and n else {}}}
+        out[rel] = {
+            "entity": entity,
+            "path": path,
+            "duplicate": duplicate,
+            "counts": {
+                "rows_read": n,
+                "rows_valid": 0 if duplicate else n,
+                "rows_quarantined": n if duplicate else 0,
+                "reasons": {"duplicate_file": n} if duplicate and n else {},
+            },
+        }
     return out
 
 
@@ -83,12 +94,24 @@ def peer_run(spark, tmp_path_factory):
     out = io.StringIO()
     try:
         with contextlib.redirect_stdout(out):
-            rc = run_pipeline(lake_dir=str(lake), landing_dir=str(landing), through="transform", reprocess=[],
-                              summary_json=str(summary))
+            rc = run_pipeline(
+                lake_dir=str(lake),
+                landing_dir=str(landing),
+                through="transform",
+                reprocess=[],
+                summary_json=str(summary),
+            )
     finally:
         spark.conf.set("spark.sql.shuffle.partitions", saved)
-    return {"ingest_codes": codes, "ingest_log": ingest_log, "rc": rc, "run_log": out.getvalue(),
-            "manifest": json.loads(summary.read_text()), "landing": landing, "lake": lake}
+    return {
+        "ingest_codes": codes,
+        "ingest_log": ingest_log,
+        "rc": rc,
+        "run_log": out.getvalue(),
+        "manifest": json.loads(summary.read_text()),
+        "landing": landing,
+        "lake": lake,
+    }
 
 
 def test_every_peer_file_is_landed_as_what_it_is(peer_samples, peer_run):
@@ -124,7 +147,9 @@ def test_every_valid_peer_row_reaches_transform(peer_samples, peer_run):
     valid_trades = sum(e["counts"]["rows_valid"] for e in expected.values() if e["entity"] == "transactions")
     customer_keys = {
         (r[0].strip().upper(), re.sub(r"[^0-9A-Za-z]", "", r[1]).upper())
-        for e in expected.values() if e["entity"] == "customers" for r in records(e["path"])
+        for e in expected.values()
+        if e["entity"] == "customers"
+        for r in records(e["path"])
     }
     provider_keys = {key(r[0]) for e in expected.values() if e["entity"] == "providers" for r in records(e["path"])}
     state = LakeLocations.local(peer_run["lake"]).state

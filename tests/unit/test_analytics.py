@@ -62,8 +62,26 @@ TRADES = [
 @pytest.fixture(scope="module")
 def trades(spark):
     rows = [
-        (tid, kind, f"tok_name_{tid}", D(q), D(p), energy, None, "derived", D(q) * D(p), key, status, city, {},
-         f"transactions/ingest_date={day}/t.csv", n + 2, INGESTED, "r1", day)
+        (
+            tid,
+            kind,
+            f"tok_name_{tid}",
+            D(q),
+            D(p),
+            energy,
+            None,
+            "derived",
+            D(q) * D(p),
+            key,
+            status,
+            city,
+            {},
+            f"transactions/ingest_date={day}/t.csv",
+            n + 2,
+            INGESTED,
+            "r1",
+            day,
+        )
         for n, (tid, day, kind, energy, q, p, key, status, city) in enumerate(TRADES)
     ]
     return spark.createDataFrame(rows, transform_schema(load_contract("transactions"))).cache()
@@ -84,8 +102,15 @@ def test_daily_energy_summary(spark, trades):
         ("wind", "sell", 1, D("1.250"), D("6.8750000"), avg("6.875", "1.250"), DAY2),
         ("hydro", "sell", 2, D("12.000"), D("6.0000000"), avg("6", "12.000"), DAY2),
     ]
-    assert [r[5] for r in expected] == [D("1.2345"), D("9.0411"), D("4.9985"), D("100.0001"), D("4.0000"),
-                                        D("5.5000"), D("0.5000")]
+    assert [r[5] for r in expected] == [
+        D("1.2345"),
+        D("9.0411"),
+        D("4.9985"),
+        D("100.0001"),
+        D("4.0000"),
+        D("5.5000"),
+        D("0.5000"),
+    ]
     out = analytics.daily_energy_summary(trades)
     assertDataFrameEqual(out, spark.createDataFrame(expected, mart_schema("daily_energy_summary")))
 
@@ -93,16 +118,71 @@ def test_daily_energy_summary(spark, trades):
 def test_daily_position(spark, trades):
     expected = [
         # energy, bought, sold, net, cost, revenue, margin, avg buy, avg sell, spread, day
-        ("wind", D("2.000"), D("3.333"), D("-1.333"), D("2.4689000"), D("16.6599000"), D("14.1910000"),
-         D("1.2345"), D("4.9985"), D("3.7640"), DAY1),
-        ("hydro", D("4.500"), D("0.000"), D("4.500"), D("40.6851000"), D("0E-7"), D("-40.6851000"),
-         D("9.0411"), None, None, DAY1),
-        ("nuclear", D("0.000"), D("7.000"), D("-7.000"), D("0E-7"), D("700.0007000"), D("700.0007000"),
-         None, D("100.0001"), None, DAY1),
-        ("wind", D("2.500"), D("1.250"), D("1.250"), D("10.0000000"), D("6.8750000"), D("-3.1250000"),
-         D("4.0000"), D("5.5000"), D("1.5000"), DAY2),
-        ("hydro", D("0.000"), D("12.000"), D("-12.000"), D("0E-7"), D("6.0000000"), D("6.0000000"),
-         None, D("0.5000"), None, DAY2),
+        (
+            "wind",
+            D("2.000"),
+            D("3.333"),
+            D("-1.333"),
+            D("2.4689000"),
+            D("16.6599000"),
+            D("14.1910000"),
+            D("1.2345"),
+            D("4.9985"),
+            D("3.7640"),
+            DAY1,
+        ),
+        (
+            "hydro",
+            D("4.500"),
+            D("0.000"),
+            D("4.500"),
+            D("40.6851000"),
+            D("0E-7"),
+            D("-40.6851000"),
+            D("9.0411"),
+            None,
+            None,
+            DAY1,
+        ),
+        (
+            "nuclear",
+            D("0.000"),
+            D("7.000"),
+            D("-7.000"),
+            D("0E-7"),
+            D("700.0007000"),
+            D("700.0007000"),
+            None,
+            D("100.0001"),
+            None,
+            DAY1,
+        ),
+        (
+            "wind",
+            D("2.500"),
+            D("1.250"),
+            D("1.250"),
+            D("10.0000000"),
+            D("6.8750000"),
+            D("-3.1250000"),
+            D("4.0000"),
+            D("5.5000"),
+            D("1.5000"),
+            DAY2,
+        ),
+        (
+            "hydro",
+            D("0.000"),
+            D("12.000"),
+            D("-12.000"),
+            D("0E-7"),
+            D("6.0000000"),
+            D("6.0000000"),
+            None,
+            D("0.5000"),
+            None,
+            DAY2,
+        ),
     ]
     out = analytics.daily_position(trades)
     assertDataFrameEqual(out, spark.createDataFrame(expected, mart_schema("daily_position")))
@@ -133,8 +213,11 @@ def test_customer_summary(spark, trades):
 
 def test_provider_summary_share_of_all_energy_bought(spark, trades):
     providers = spark.createDataFrame(
-        [("energia_verde", "Energía Verde S.A.", "wind"), ("hidroplus", "HidroPlus", "hydro"),
-         ("nucleo", "NucleoPower", "nuclear")],
+        [
+            ("energia_verde", "Energía Verde S.A.", "wind"),
+            ("hidroplus", "HidroPlus", "hydro"),
+            ("nucleo", "NucleoPower", "nuclear"),
+        ],
         "provider_key string, provider_name string, energy_type string",
     )
     all_bought = "9.000"  # B1..B5, the unresolved B4 included
@@ -148,14 +231,34 @@ def test_provider_summary_share_of_all_energy_bought(spark, trades):
 
 
 def test_average_price_rounds_half_up_and_is_null_without_quantity(spark):
-    cases = [("0.0000500", "1.000"), ("2.4689000", "2.000"), ("-2.4689000", "2.000"), ("10.0000000", "3.000"),
-             ("20.0000000", "3.000"), ("5.0000000", "0.000"), ("12345678901.2345678", "0.001"),
-             # just below a half-way point, closer than Spark's 12-decimal quotient can tell
-             ("24691350.1234567", "200000.001"), ("16800850228.3906630", "405582.123"), ("0E-7", "5.000")]
+    cases = [
+        ("0.0000500", "1.000"),
+        ("2.4689000", "2.000"),
+        ("-2.4689000", "2.000"),
+        ("10.0000000", "3.000"),
+        ("20.0000000", "3.000"),
+        ("5.0000000", "0.000"),
+        ("12345678901.2345678", "0.001"),
+        # just below a half-way point, closer than Spark's 12-decimal quotient can tell
+        ("24691350.1234567", "200000.001"),
+        ("16800850228.3906630", "405582.123"),
+        ("0E-7", "5.000"),
+    ]
     frame = spark.createDataFrame([(D(a), D(q)) for a, q in cases], "amount decimal(38,7), quantity decimal(38,3)")
     out = frame.select("amount", "quantity", analytics.average_price(frame.amount, frame.quantity).alias("avg"))
-    expected = spark.createDataFrame([(D(a), D(q), avg(a, q)) for a, q in cases],
-                                     "amount decimal(38,7), quantity decimal(38,3), avg decimal(18,4)")
-    assert [avg(a, q) for a, q in cases] == [D("0.0001"), D("1.2345"), D("-1.2345"), D("3.3333"), D("6.6667"), None,
-                                             D("12345678901234.5678"), D("123.4567"), D("41424.0403"), D("0.0000")]
+    expected = spark.createDataFrame(
+        [(D(a), D(q), avg(a, q)) for a, q in cases], "amount decimal(38,7), quantity decimal(38,3), avg decimal(18,4)"
+    )
+    assert [avg(a, q) for a, q in cases] == [
+        D("0.0001"),
+        D("1.2345"),
+        D("-1.2345"),
+        D("3.3333"),
+        D("6.6667"),
+        None,
+        D("12345678901234.5678"),
+        D("123.4567"),
+        D("41424.0403"),
+        D("0.0000"),
+    ]
     assertDataFrameEqual(out, expected)

@@ -96,40 +96,72 @@ def rule_catalogue(contract: Contract) -> set[str]:
 
 # ------------------------------------------------------------------ rule table per entity
 
-TX_BASE = {"transaction_type": "venta", "counterparty_name": "Laura Martínez", "quantity": "100",
-           "price": "300.5", "energy_type": "eólica"}
+TX_BASE = {
+    "transaction_type": "venta",
+    "counterparty_name": "Laura Martínez",
+    "quantity": "100",
+    "price": "300.5",
+    "energy_type": "eólica",
+}
 NOT_VALID_ENCODING = " has characters that are not valid in the file's encoding"
 PII = "(value withheld: personal data)"
 TX_CASES: list[tuple[dict[str, Any], str | None, str | None]] = [
     # valid records (rule and reason null)
     ({}, None, None),
-    ({"transaction_id": "T-2024.001", "traded_at": "2024-05-01T10:00:00Z", "transaction_type": " COMPRA ",
-      "energy_type": "HIDROELÉCTRICA", "quantity": "1,234.5", "price": "0"}, None, None),
+    (
+        {
+            "transaction_id": "T-2024.001",
+            "traded_at": "2024-05-01T10:00:00Z",
+            "transaction_type": " COMPRA ",
+            "energy_type": "HIDROELÉCTRICA",
+            "quantity": "1,234.5",
+            "price": "0",
+        },
+        None,
+        None,
+    ),
     ({"quantity": "+7", "price": "1.5e3", "energy_type": "Nuclear", "transaction_type": "Sell"}, None, None),
     ({"_decimal_comma": True, "quantity": "1.234,5", "price": "12,75"}, None, None),
     # record rules
-    ({"_duplicate_of": "transactions/ingest_date=2024-04-30/trades.csv"}, "duplicate_file",
-     "the file is identical to transactions/ingest_date=2024-04-30/trades.csv, ingested before"),
-    ({"_malformed": True, "energy_type": None, "source_record": "venta,Laura Martínez,100,300.5"},
-     "wrong_field_count",
-     "the record does not have the header's 7 fields (or has an unclosed quote); energy_type is empty"),
-    ({"_malformed": True, "_duplicate_of": "transactions/ingest_date=2024-04-30/trades.csv"}, "duplicate_file",
-     "the file is identical to transactions/ingest_date=2024-04-30/trades.csv, ingested before; "
-     "the record does not have the header's 7 fields (or has an unclosed quote)"),
+    (
+        {"_duplicate_of": "transactions/ingest_date=2024-04-30/trades.csv"},
+        "duplicate_file",
+        "the file is identical to transactions/ingest_date=2024-04-30/trades.csv, ingested before",
+    ),
+    (
+        {"_malformed": True, "energy_type": None, "source_record": "venta,Laura Martínez,100,300.5"},
+        "wrong_field_count",
+        "the record does not have the header's 7 fields (or has an unclosed quote); energy_type is empty",
+    ),
+    (
+        {"_malformed": True, "_duplicate_of": "transactions/ingest_date=2024-04-30/trades.csv"},
+        "duplicate_file",
+        "the file is identical to transactions/ingest_date=2024-04-30/trades.csv, ingested before; "
+        "the record does not have the header's 7 fields (or has an unclosed quote)",
+    ),
     # transaction_id (optional, pattern)
     ({"transaction_id": "#1"}, "transaction_id_bad_format", "transaction_id '#1' is not in the expected format"),
-    ({"transaction_id": f"T{BAD}1"}, "transaction_id_bad_encoding",
-     f"transaction_id 'T{BAD}1'{NOT_VALID_ENCODING}; transaction_id 'T{BAD}1' is not in the expected format"),
+    (
+        {"transaction_id": f"T{BAD}1"},
+        "transaction_id_bad_encoding",
+        f"transaction_id 'T{BAD}1'{NOT_VALID_ENCODING}; transaction_id 'T{BAD}1' is not in the expected format",
+    ),
     # transaction_type
     ({"transaction_type": None}, "transaction_type_missing", "transaction_type is empty"),
     ({"transaction_type": "   "}, "transaction_type_missing", "transaction_type is empty"),
     ({"transaction_type": "swap"}, "transaction_type_not_allowed", "transaction_type 'swap' is not one of buy, sell"),
-    ({"transaction_type": f"vent{BAD}"}, "transaction_type_bad_encoding",
-     f"transaction_type 'vent{BAD}'{NOT_VALID_ENCODING}; transaction_type 'vent{BAD}' is not one of buy, sell"),
+    (
+        {"transaction_type": f"vent{BAD}"},
+        "transaction_type_bad_encoding",
+        f"transaction_type 'vent{BAD}'{NOT_VALID_ENCODING}; transaction_type 'vent{BAD}' is not one of buy, sell",
+    ),
     # counterparty_name (personal data: the value is never shown)
     ({"counterparty_name": ""}, "counterparty_name_missing", "counterparty_name is empty"),
-    ({"counterparty_name": f"Mart{BAD}nez"}, "counterparty_name_bad_encoding",
-     f"counterparty_name {PII}{NOT_VALID_ENCODING}"),
+    (
+        {"counterparty_name": f"Mart{BAD}nez"},
+        "counterparty_name_bad_encoding",
+        f"counterparty_name {PII}{NOT_VALID_ENCODING}",
+    ),
     # quantity decimal(18,3), > 0
     ({"quantity": None}, "quantity_missing", "quantity is empty"),
     ({"quantity": "abc"}, "quantity_not_a_number", "quantity 'abc' is not a number"),
@@ -138,8 +170,11 @@ TX_CASES: list[tuple[dict[str, Any], str | None, str | None]] = [
     ({"quantity": "1e16"}, "quantity_out_of_range", "quantity '1e16' does not fit decimal(18,3)"),
     ({"quantity": "0"}, "quantity_not_positive", "quantity '0' must be greater than 0"),
     ({"quantity": "-5"}, "quantity_not_positive", "quantity '-5' must be greater than 0"),
-    ({"quantity": f"1{BAD}"}, "quantity_bad_encoding",
-     f"quantity '1{BAD}'{NOT_VALID_ENCODING}; quantity '1{BAD}' is not a number"),
+    (
+        {"quantity": f"1{BAD}"},
+        "quantity_bad_encoding",
+        f"quantity '1{BAD}'{NOT_VALID_ENCODING}; quantity '1{BAD}' is not a number",
+    ),
     # price decimal(18,4), >= 0
     ({"price": None}, "price_missing", "price is empty"),
     ({"price": "12,5"}, "price_not_a_number", "price '12,5' is not a number"),
@@ -150,60 +185,99 @@ TX_CASES: list[tuple[dict[str, Any], str | None, str | None]] = [
     # energy_type
     ({"energy_type": None}, "energy_type_missing", "energy_type is empty"),
     ({"energy_type": "solar"}, "energy_type_not_allowed", "energy_type 'solar' is not one of wind, hydro, nuclear"),
-    ({"energy_type": f"e{BAD}lica"}, "energy_type_bad_encoding",
-     f"energy_type 'e{BAD}lica'{NOT_VALID_ENCODING}; energy_type 'e{BAD}lica' is not one of wind, hydro, nuclear"),
+    (
+        {"energy_type": f"e{BAD}lica"},
+        "energy_type_bad_encoding",
+        f"energy_type 'e{BAD}lica'{NOT_VALID_ENCODING}; energy_type 'e{BAD}lica' is not one of wind, hydro, nuclear",
+    ),
     # traded_at (optional timestamp)
-    ({"traded_at": "yesterday"}, "traded_at_not_a_timestamp",
-     "traded_at 'yesterday' is not an ISO 8601 date or timestamp"),
-    ({"traded_at": f"2024{BAD}"}, "traded_at_bad_encoding",
-     f"traded_at '2024{BAD}'{NOT_VALID_ENCODING}; traded_at '2024{BAD}' is not an ISO 8601 date or timestamp"),
+    (
+        {"traded_at": "yesterday"},
+        "traded_at_not_a_timestamp",
+        "traded_at 'yesterday' is not an ISO 8601 date or timestamp",
+    ),
+    (
+        {"traded_at": f"2024{BAD}"},
+        "traded_at_bad_encoding",
+        f"traded_at '2024{BAD}'{NOT_VALID_ENCODING}; traded_at '2024{BAD}' is not an ISO 8601 date or timestamp",
+    ),
     # several failures: the first names the rule, the reason lists them all
-    ({"quantity": "abc", "price": "-1", "energy_type": "solar"}, "quantity_not_a_number",
-     "quantity 'abc' is not a number; price '-1' must be at least 0; "
-     "energy_type 'solar' is not one of wind, hydro, nuclear"),
+    (
+        {"quantity": "abc", "price": "-1", "energy_type": "solar"},
+        "quantity_not_a_number",
+        "quantity 'abc' is not a number; price '-1' must be at least 0; "
+        "energy_type 'solar' is not one of wind, hydro, nuclear",
+    ),
 ]
 
 PROVIDER_BASE = {"provider_name": "Energía Verde S.A.", "energy_type": "eolica"}
 PROVIDER_CASES: list[tuple[dict[str, Any], str | None, str | None]] = [
     ({}, None, None),
     ({"country": "Colombia", "capacity_mw": "1,250.5"}, None, None),
-    ({"_duplicate_of": "providers/ingest_date=2024-04-30/p.csv"}, "duplicate_file",
-     "the file is identical to providers/ingest_date=2024-04-30/p.csv, ingested before"),
-    ({"_malformed": True, "_expected_fields": 2}, "wrong_field_count",
-     "the record does not have the header's 2 fields (or has an unclosed quote)"),
+    (
+        {"_duplicate_of": "providers/ingest_date=2024-04-30/p.csv"},
+        "duplicate_file",
+        "the file is identical to providers/ingest_date=2024-04-30/p.csv, ingested before",
+    ),
+    (
+        {"_malformed": True, "_expected_fields": 2},
+        "wrong_field_count",
+        "the record does not have the header's 2 fields (or has an unclosed quote)",
+    ),
     ({"provider_name": " "}, "provider_name_missing", "provider_name is empty"),
-    ({"provider_name": f"Energ{BAD}a"}, "provider_name_bad_encoding",
-     f"provider_name 'Energ{BAD}a'{NOT_VALID_ENCODING}"),
+    (
+        {"provider_name": f"Energ{BAD}a"},
+        "provider_name_bad_encoding",
+        f"provider_name 'Energ{BAD}a'{NOT_VALID_ENCODING}",
+    ),
     ({"energy_type": None}, "energy_type_missing", "energy_type is empty"),
     ({"energy_type": "carbón"}, "energy_type_not_allowed", "energy_type 'carbón' is not one of wind, hydro, nuclear"),
-    ({"energy_type": f"{BAD}"}, "energy_type_bad_encoding",
-     f"energy_type '{BAD}'{NOT_VALID_ENCODING}; energy_type '{BAD}' is not one of wind, hydro, nuclear"),
+    (
+        {"energy_type": f"{BAD}"},
+        "energy_type_bad_encoding",
+        f"energy_type '{BAD}'{NOT_VALID_ENCODING}; energy_type '{BAD}' is not one of wind, hydro, nuclear",
+    ),
     ({"country": f"Per{BAD}"}, "country_bad_encoding", f"country 'Per{BAD}'{NOT_VALID_ENCODING}"),
     ({"capacity_mw": "mucho"}, "capacity_mw_not_a_number", "capacity_mw 'mucho' is not a number"),
     ({"capacity_mw": "0.0001"}, "capacity_mw_too_many_decimals", "capacity_mw '0.0001' has more than 3 decimal places"),
     ({"capacity_mw": "1e9"}, "capacity_mw_out_of_range", "capacity_mw '1e9' does not fit decimal(12,3)"),
     ({"capacity_mw": "-1"}, "capacity_mw_negative", "capacity_mw '-1' must be at least 0"),
-    ({"capacity_mw": f"{BAD}1"}, "capacity_mw_bad_encoding",
-     f"capacity_mw '{BAD}1'{NOT_VALID_ENCODING}; capacity_mw '{BAD}1' is not a number"),
+    (
+        {"capacity_mw": f"{BAD}1"},
+        "capacity_mw_bad_encoding",
+        f"capacity_mw '{BAD}1'{NOT_VALID_ENCODING}; capacity_mw '{BAD}1' is not a number",
+    ),
 ]
 
 CUSTOMER_BASE = {"id_type": "CC", "id_number": "1012345678", "customer_name": "Laura Martínez", "city": "Bogotá"}
 CUSTOMER_CASES: list[tuple[dict[str, Any], str | None, str | None]] = [
     ({}, None, None),
     ({"id_type": "Cédula de Ciudadanía", "id_number": "800.123.456-1"}, None, None),
-    ({"_duplicate_of": "customers/ingest_date=2024-04-30/c.csv"}, "duplicate_file",
-     "the file is identical to customers/ingest_date=2024-04-30/c.csv, ingested before"),
-    ({"_malformed": True, "_expected_fields": 4}, "wrong_field_count",
-     "the record does not have the header's 4 fields (or has an unclosed quote)"),
+    (
+        {"_duplicate_of": "customers/ingest_date=2024-04-30/c.csv"},
+        "duplicate_file",
+        "the file is identical to customers/ingest_date=2024-04-30/c.csv, ingested before",
+    ),
+    (
+        {"_malformed": True, "_expected_fields": 4},
+        "wrong_field_count",
+        "the record does not have the header's 4 fields (or has an unclosed quote)",
+    ),
     ({"id_type": None}, "id_type_missing", "id_type is empty"),
     ({"id_type": "DNI"}, "id_type_not_allowed", "id_type 'DNI' is not one of CC, CE, NIT, TI, PA"),
-    ({"id_type": f"C{BAD}"}, "id_type_bad_encoding",
-     f"id_type 'C{BAD}'{NOT_VALID_ENCODING}; id_type 'C{BAD}' is not one of CC, CE, NIT, TI, PA"),
+    (
+        {"id_type": f"C{BAD}"},
+        "id_type_bad_encoding",
+        f"id_type 'C{BAD}'{NOT_VALID_ENCODING}; id_type 'C{BAD}' is not one of CC, CE, NIT, TI, PA",
+    ),
     ({"id_number": None}, "id_number_missing", "id_number is empty"),
     ({"id_number": "12"}, "id_number_bad_format", f"id_number {PII} is not in the expected format"),
     ({"id_number": "1234 5678"}, "id_number_bad_format", f"id_number {PII} is not in the expected format"),
-    ({"id_number": f"123{BAD}"}, "id_number_bad_encoding",
-     f"id_number {PII}{NOT_VALID_ENCODING}; id_number {PII} is not in the expected format"),
+    (
+        {"id_number": f"123{BAD}"},
+        "id_number_bad_encoding",
+        f"id_number {PII}{NOT_VALID_ENCODING}; id_number {PII} is not in the expected format",
+    ),
     ({"customer_name": None}, "customer_name_missing", "customer_name is empty"),
     ({"customer_name": f"Jos{BAD}"}, "customer_name_bad_encoding", f"customer_name {PII}{NOT_VALID_ENCODING}"),
     ({"city": ""}, "city_missing", "city is empty"),
@@ -262,9 +336,19 @@ def test_every_rule_code_has_a_case(entity):
 
 def test_synthetic_contract_covers_too_small():
     assert {rule for _, rule, _ in GAUGE_CASES if rule} | {
-        "duplicate_file", "wrong_field_count", "gauge_missing", "gauge_bad_encoding", "level_missing",
-        "level_bad_encoding", "level_not_a_number", "level_too_many_decimals", "level_out_of_range",
-        "floor_bad_encoding", "floor_not_a_number", "floor_too_many_decimals", "floor_out_of_range",
+        "duplicate_file",
+        "wrong_field_count",
+        "gauge_missing",
+        "gauge_bad_encoding",
+        "level_missing",
+        "level_bad_encoding",
+        "level_not_a_number",
+        "level_too_many_decimals",
+        "level_out_of_range",
+        "floor_bad_encoding",
+        "floor_not_a_number",
+        "floor_too_many_decimals",
+        "floor_out_of_range",
     } == rule_catalogue(GAUGES)
 
 
@@ -291,8 +375,17 @@ def test_valid_transactions_come_out_exactly_with_canonical_decimals(spark):
     rows = [
         # text exactly as sent; numbers in canonical notation ([-]digits[.digits][e±n])
         (None, "venta", "Laura Martínez", "100", "300.5", "eólica", None, {}, *_lineage(2, f).values()),
-        ("T-2024.001", " COMPRA ", "Laura Martínez", "1234.5", "0", "HIDROELÉCTRICA", "2024-05-01T10:00:00Z", {},
-         *_lineage(3, f).values()),
+        (
+            "T-2024.001",
+            " COMPRA ",
+            "Laura Martínez",
+            "1234.5",
+            "0",
+            "HIDROELÉCTRICA",
+            "2024-05-01T10:00:00Z",
+            {},
+            *_lineage(3, f).values(),
+        ),
         (None, "Sell", "Laura Martínez", "7", "1.5e3", "Nuclear", None, {}, *_lineage(4, f).values()),
         (None, "venta", "Laura Martínez", "1234.5", "12.75", "eólica", None, {}, *_lineage(5, f).values()),
     ]
@@ -302,10 +395,15 @@ def test_valid_transactions_come_out_exactly_with_canonical_decimals(spark):
 def test_valid_rows_keep_extras_and_lineage(spark):
     contract = load_contract("providers")
     f = _file("providers")
-    df = records(spark, contract, [
-        {**PROVIDER_BASE, "capacity_mw": "1.234,5", "_decimal_comma": True, "_extra": {"id": "2", "notas": None}},
-        {**PROVIDER_BASE, "capacity_mw": "x", "_extra": {"id": "3", "notas": "n"}},
-    ], f)
+    df = records(
+        spark,
+        contract,
+        [
+            {**PROVIDER_BASE, "capacity_mw": "1.234,5", "_decimal_comma": True, "_extra": {"id": "2", "notas": None}},
+            {**PROVIDER_BASE, "capacity_mw": "x", "_extra": {"id": "3", "notas": "n"}},
+        ],
+        f,
+    )
     out = raw.valid_rows(raw.validate(df, contract), contract)
     expected = [("Energía Verde S.A.", "eolica", None, "1234.5", {"id": "2", "notas": None}, *_lineage(2, f).values())]
     assertDataFrameEqual(out, spark.createDataFrame(expected, raw_schema(contract)))
@@ -331,24 +429,43 @@ def test_quarantine_rows_come_out_exactly(spark, entity):
 def test_every_record_leaves_exactly_once_and_file_counts(spark):
     contract = load_contract("transactions")
     a, b = "transactions/ingest_date=2024-05-01/a.csv", "transactions/ingest_date=2024-05-01/b.csv"
-    first = records(spark, contract, [
-        TX_BASE, {**TX_BASE, "quantity": "2.5"}, {**TX_BASE, "quantity": "abc"}, {**TX_BASE, "_malformed": True},
-    ], a)
+    first = records(
+        spark,
+        contract,
+        [
+            TX_BASE,
+            {**TX_BASE, "quantity": "2.5"},
+            {**TX_BASE, "quantity": "abc"},
+            {**TX_BASE, "_malformed": True},
+        ],
+        a,
+    )
     second = records(spark, contract, [{**TX_BASE, "_duplicate_of": a}] * 3, b)
     validated = raw.validate(first.unionByName(second), contract).cache()
     counts = raw.file_counts(validated)
     expected = spark.createDataFrame(
-        [(a, DAY, None, 2), (a, DAY, "quantity_not_a_number", 1), (a, DAY, "wrong_field_count", 1),
-         (b, DAY, "duplicate_file", 3)],
-        T.StructType([T.StructField("_source_file", T.StringType()), T.StructField("ingest_date", T.DateType()),
-                      T.StructField(raw.RULE, T.StringType()), T.StructField("records", T.LongType(), False)]),
+        [
+            (a, DAY, None, 2),
+            (a, DAY, "quantity_not_a_number", 1),
+            (a, DAY, "wrong_field_count", 1),
+            (b, DAY, "duplicate_file", 3),
+        ],
+        T.StructType(
+            [
+                T.StructField("_source_file", T.StringType()),
+                T.StructField("ingest_date", T.DateType()),
+                T.StructField(raw.RULE, T.StringType()),
+                T.StructField("records", T.LongType(), False),
+            ]
+        ),
     )
     assertDataFrameEqual(counts, expected)
     # rows_read = rows_valid + rows_quarantined, per file, from the frames themselves
     valid = raw.valid_rows(validated, contract).groupBy("_source_file").count()
     quarantined = raw.quarantine_rows(validated, contract).groupBy("_source_file").count()
     per_file = (
-        validated.groupBy("_source_file").agg(F.count(F.lit(1)).alias("read"))
+        validated.groupBy("_source_file")
+        .agg(F.count(F.lit(1)).alias("read"))
         .join(valid.withColumnRenamed("count", "valid"), "_source_file", "left")
         .join(quarantined.withColumnRenamed("count", "quarantined"), "_source_file", "left")
         .select("_source_file", "read", F.coalesce("valid", F.lit(0)).alias("valid"), "quarantined")

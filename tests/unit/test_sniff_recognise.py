@@ -27,7 +27,10 @@ def test_plain_utf8():
 def test_utf8_with_bom_and_crlf():
     head = "\ufeffnombre_proveedor,tipo_energia\r\nEnergía Verde S.A.,eólica\r\nHidroPlus,hidroelectrica".encode()
     assert sniff(head, complete=True, file=F) == Dialect(
-        "UTF-8", ",", False, ("nombre_proveedor", "tipo_energia"),
+        "UTF-8",
+        ",",
+        False,
+        ("nombre_proveedor", "tipo_energia"),
         (("Energía Verde S.A.", "eólica"), ("HidroPlus", "hidroelectrica")),
     )
 
@@ -45,7 +48,9 @@ def test_utf16_is_refused(bom):
     body = text.encode("utf-16-le" if bom == b"\xff\xfe" else "utf-16-be")
     err = rejected(bom + body)
     assert (err.file, err.rule, err.reason) == (
-        F, "bad_encoding", "UTF-16 files are not accepted; export as UTF-8 or Windows-1252"
+        F,
+        "bad_encoding",
+        "UTF-16 files are not accepted; export as UTF-8 or Windows-1252",
     )
     assert str(err) == f"{F}: UTF-16 files are not accepted; export as UTF-8 or Windows-1252"
 
@@ -94,7 +99,9 @@ def test_delimiters(delimiter):
     head = delimiter.join(["tipo", "cantidad", "precio"]) + "\n" + delimiter.join(["venta", "10", "2"]) + "\n"
     dialect = sniff(head.encode(), complete=True, file=F)
     assert (dialect.delimiter, dialect.header, dialect.sample) == (
-        delimiter, ("tipo", "cantidad", "precio"), (("venta", "10", "2"),)
+        delimiter,
+        ("tipo", "cantidad", "precio"),
+        (("venta", "10", "2"),),
     )
 
 
@@ -142,7 +149,7 @@ def test_record_cut_at_the_head_boundary_is_ignored():
         ("tipo;precio\nventa;12.50\n", False),  # a decimal point value: not a decimal-comma file
         ("tipo;precio\nventa;0.1234\n", False),
         ("tipo;precio\nventa;12.5\ncompra;3,5\n", True),  # a decimal comma anywhere wins
-        ("tipo,precio\nventa,\"12,5\"\n", False),  # only semicolon files use a decimal comma
+        ('tipo,precio\nventa,"12,5"\n', False),  # only semicolon files use a decimal comma
         ("tipo\tprecio\nventa\t12,5\n", False),
     ],
 )
@@ -154,32 +161,72 @@ def test_decimal_comma_decision(text, decimal_comma):
 
 PEER_HEADERS = [
     # Chechox12__Empresa-Comercializadora-de-Energia
-    ("Tipo de Identificacion, Identificacion,Nombre,Ciudad", "customers",
-     ("id_type", "id_number", "customer_name", "city"), ()),
+    (
+        "Tipo de Identificacion, Identificacion,Nombre,Ciudad",
+        "customers",
+        ("id_type", "id_number", "customer_name", "city"),
+        (),
+    ),
     ("Nombre de Proveedor,Tipo de Energia", "providers", ("provider_name", "energy_type"), ()),
-    ("Tipo de Transaccion,Nombre del Cliente/Proveedor,Cantidad Comprada ,Precio,Tipo de Energia", "transactions",
-     ("transaction_type", "counterparty_name", "quantity", "price", "energy_type"), ()),
+    (
+        "Tipo de Transaccion,Nombre del Cliente/Proveedor,Cantidad Comprada ,Precio,Tipo de Energia",
+        "transactions",
+        ("transaction_type", "counterparty_name", "quantity", "price", "energy_type"),
+        (),
+    ),
     # mjbernalv__Data-Engineering-Project-BTG
-    ("tipo_identificacion,identificacion,nombre,ciudad", "customers",
-     ("id_type", "id_number", "customer_name", "city"), ()),
+    (
+        "tipo_identificacion,identificacion,nombre,ciudad",
+        "customers",
+        ("id_type", "id_number", "customer_name", "city"),
+        (),
+    ),
     ("\ufeffnombre_proveedor,tipo_energia", "providers", ("provider_name", "energy_type"), ()),
-    ("tipo_transaccion,nombre_entidad,cantidad_comprada,precio,tipo_energia", "transactions",
-     ("transaction_type", "counterparty_name", "quantity", "price", "energy_type"), ()),
+    (
+        "tipo_transaccion,nombre_entidad,cantidad_comprada,precio,tipo_energia",
+        "transactions",
+        ("transaction_type", "counterparty_name", "quantity", "price", "energy_type"),
+        (),
+    ),
     # sesabri9812__PruebaTecnicaAmaris (cliente.csv has this same header: it is a transactions file)
-    ("tipo_transaccion,nombre_cliente_proveedor,cantidad_comprada,precio,tipo_energia", "transactions",
-     ("transaction_type", "counterparty_name", "quantity", "price", "energy_type"), ()),
+    (
+        "tipo_transaccion,nombre_cliente_proveedor,cantidad_comprada,precio,tipo_energia",
+        "transactions",
+        ("transaction_type", "counterparty_name", "quantity", "price", "energy_type"),
+        (),
+    ),
     ("nombre_proveedor,tipo_energia,ID", "providers", ("provider_name", "energy_type", "extra:id"), ("id",)),
     # English, any case, spaces, accents
-    ("Transaction ID,Type,Counterparty,Quantity (MWh),Price per MWh,Energy Type,Trade Time", "transactions",
-     ("transaction_id", "transaction_type", "counterparty_name", "quantity", "price", "energy_type", "traded_at"), ()),
-    ("  TIPO DE TRANSACCIÓN , Nombre  Entidad,CANTIDAD,Precio MWh,Tipo de Energía,Fecha de Transacción", "transactions",
-     ("transaction_type", "counterparty_name", "quantity", "price", "energy_type", "traded_at"), ()),
-    ("Nombre del Proveedor,Tipo de Energía,País,Capacidad Instalada", "providers",
-     ("provider_name", "energy_type", "country", "capacity_mw"), ()),
-    ("Tipo de Documento,Número de Identificación,Nombre del Cliente,Municipio", "customers",
-     ("id_type", "id_number", "customer_name", "city"), ()),
-    ("provider_name,energy_type,country,capacity_mw", "providers",
-     ("provider_name", "energy_type", "country", "capacity_mw"), ()),
+    (
+        "Transaction ID,Type,Counterparty,Quantity (MWh),Price per MWh,Energy Type,Trade Time",
+        "transactions",
+        ("transaction_id", "transaction_type", "counterparty_name", "quantity", "price", "energy_type", "traded_at"),
+        (),
+    ),
+    (
+        "  TIPO DE TRANSACCIÓN , Nombre  Entidad,CANTIDAD,Precio MWh,Tipo de Energía,Fecha de Transacción",
+        "transactions",
+        ("transaction_type", "counterparty_name", "quantity", "price", "energy_type", "traded_at"),
+        (),
+    ),
+    (
+        "Nombre del Proveedor,Tipo de Energía,País,Capacidad Instalada",
+        "providers",
+        ("provider_name", "energy_type", "country", "capacity_mw"),
+        (),
+    ),
+    (
+        "Tipo de Documento,Número de Identificación,Nombre del Cliente,Municipio",
+        "customers",
+        ("id_type", "id_number", "customer_name", "city"),
+        (),
+    ),
+    (
+        "provider_name,energy_type,country,capacity_mw",
+        "providers",
+        ("provider_name", "energy_type", "country", "capacity_mw"),
+        (),
+    ),
 ]
 
 
@@ -195,8 +242,14 @@ def test_header_spellings(header, entity, columns, extras):
 def test_extra_columns_are_kept_by_normalised_name():
     match = match_header(("tipo", "contraparte", "cantidad", "precio", "energia", "Notas", "Región", ""), F)
     assert match.file_columns == (
-        "transaction_type", "counterparty_name", "quantity", "price", "energy_type",
-        "extra:notas", "extra:region", "extra:column_8",
+        "transaction_type",
+        "counterparty_name",
+        "quantity",
+        "price",
+        "energy_type",
+        "extra:notas",
+        "extra:region",
+        "extra:column_8",
     )
     assert match.extras == ("notas", "region", "column_8")
 
@@ -270,7 +323,12 @@ def test_header_fitting_two_contracts_is_ambiguous():
         "(header: proveedor, tipo_energia, tipo_id, documento, nombre, ciudad)",
     )
     assert match_header(header, F, "customers").file_columns == (
-        "extra:proveedor", "extra:tipo_energia", "id_type", "id_number", "customer_name", "city"
+        "extra:proveedor",
+        "extra:tipo_energia",
+        "id_type",
+        "id_number",
+        "customer_name",
+        "city",
     )
 
 

@@ -178,8 +178,17 @@ def test_canonical_value_transactions(spark):
 
 
 def test_canonical_value_customer_id_type(spark):
-    cases = [("cc", "CC"), ("Cédula de Ciudadanía", "CC"), ("cedula", "CC"), ("Cédula de extranjería", "CE"),
-             ("nit", "NIT"), ("Pasaporte", "PA"), ("PP", "PA"), ("ti", "TI"), ("DNI", None)]
+    cases = [
+        ("cc", "CC"),
+        ("Cédula de Ciudadanía", "CC"),
+        ("cedula", "CC"),
+        ("Cédula de extranjería", "CE"),
+        ("nit", "NIT"),
+        ("Pasaporte", "PA"),
+        ("PP", "PA"),
+        ("ti", "TI"),
+        ("DNI", None),
+    ]
     frame = spark.createDataFrame([(c[0],) for c in cases], "text string")
     column = load_contract("customers").column("id_type")
     actual = frame.select("text", values.canonical_value(F.col("text"), column).alias("canonical"))
