@@ -13,14 +13,15 @@ PEER_SAMPLES = REPO.parent / "shared" / "peer-samples"
 TEST_PII_KEY = "test-key-0123456789abcdef"
 
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")  # quiets pyspark.pandas, imported by pyspark.testing
 os.environ["ENERGY_LAKE_PII_KEY"] = TEST_PII_KEY
 
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[object]:
-    from energy_lake.etl.session import configure
-
     from pyspark.sql import SparkSession
+
+    from energy_lake.etl.session import configure
 
     session = (
         SparkSession.builder.master("local[2]")

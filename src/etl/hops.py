@@ -50,10 +50,10 @@ class RunContext:
         return LakeCatalog(self.storage, self.lake.state)
 
     def commit(self, tables: list[Table]) -> None:
-        names = "+".join(t.name for t in tables)
-        failpoint(f"before_commit:{names}")
+        first = tables[0].name
+        failpoint(f"before_commit:{first}")
         self.catalog.commit(tables, self.run_id)
-        failpoint(f"after_commit:{names}")
+        failpoint(f"after_commit:{first}")
         if self.on_commit is not None:
             self.on_commit(tables)
         if self.heartbeat is not None:
@@ -103,7 +103,7 @@ def _ingest_entity(ctx: RunContext, entity: str) -> dict[str, Any]:
     if plan.files:
         records = read_landing(ctx.spark, plan.files, contract, ctx.run_id, ingested_at)
         validated = raw.validate(records, contract).persist(StorageLevel.MEMORY_AND_DISK)
-        per_file = _per_file_counts(raw.file_counts(validated).collect())
+        per_file = _per_file_counts(raw.file_counts(validated).collect(), [rf.file.rel_path for rf in plan.files])
         landing_inputs = {
             raw_partition_id(d): {
                 "landing_files": {
@@ -151,12 +151,13 @@ def _ingest_entity(ctx: RunContext, entity: str) -> dict[str, Any]:
     return stats
 
 
-def _per_file_counts(rows: list[Any]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
+def _per_file_counts(rows: list[Any], files: list[str]) -> dict[str, dict[str, Any]]:
+    """Counts per file read, a file without records (header only) included with zeros."""
+    out: dict[str, dict[str, Any]] = {
+        f: {"rows_read": 0, "rows_valid": 0, "rows_quarantined": 0, "reasons": {}} for f in files
+    }
     for row in rows:
-        entry = out.setdefault(
-            row["_source_file"], {"rows_read": 0, "rows_valid": 0, "rows_quarantined": 0, "reasons": {}}
-        )
+        entry = out[row["_source_file"]]
         entry["rows_read"] += row["records"]
         if row[raw.RULE] is None:
             entry["rows_valid"] += row["records"]

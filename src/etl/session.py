@@ -28,7 +28,13 @@ def configure(spark: SparkSession) -> SparkSession:
 
 
 def local_session(app_name: str = "energy-lake", *, cores: int | None = None) -> SparkSession:
-    """A local SparkSession fitted to one machine (quiet logs, no UI, few shuffle partitions)."""
+    """A local SparkSession fitted to one machine (quiet logs, no UI, few shuffle partitions).
+
+    A session already running in this process (a test suite's, a notebook's) is reused as it is.
+    """
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return configure(active)
     cores = cores or os.cpu_count() or 2
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # one machine: no hostname look-ups, no warning
     log_config = Path(__file__).with_name("log4j2.properties")

@@ -12,18 +12,10 @@ import contextlib
 import hashlib
 import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-
-# pyspark 3.5's pyspark.testing imports pyspark.pandas, which still says np.NaN (gone in numpy 2).
-if not hasattr(np, "NaN"):
-    np.NaN = np.nan
-os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
-
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 

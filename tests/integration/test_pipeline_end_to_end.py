@@ -24,12 +24,14 @@ from energy_lake.cli.local_athena import LocalAthena, PermissionDenied
 from energy_lake.cli.run import run_pipeline
 from energy_lake.etl.catalog import LakeCatalog
 from energy_lake.etl.storage import LocalStorage
+from tests.lake_content import TABLES, business_content
 
 REPO = Path(__file__).resolve().parents[2]
 LANDING = REPO / "data" / "landing"
 SQL = REPO / "src" / "sql"
 EXPECTED = json.loads((REPO / "data" / "landing_expectations.json").read_text(encoding="utf-8"))
 CENT = Decimal("0.0001")
+TRANSFORM_AND_ANALYTICS = tuple(t for t in TABLES if not t.startswith("raw."))
 
 pytestmark = pytest.mark.spark
 
@@ -244,29 +246,8 @@ def test_analyst_sees_no_personal_data(lake: Path) -> None:
     assert names and all(n.startswith("tok_") for n in names)  # tokens even for engineers
 
 
-def _business_content(lake: Path) -> dict[str, list[tuple[Any, ...]]]:
-    engine = LocalAthena(str(lake), "data_engineer")
-    out = {}
-    for table in (
-        "transform.providers",
-        "transform.customers",
-        "transform.transactions",
-        "analytics.daily_energy_summary",
-        "analytics.daily_position",
-        "analytics.city_demand",
-        "analytics.customer_summary",
-        "analytics.provider_summary",
-    ):
-        columns = [
-            c for c in engine.query(f"SELECT * FROM {table} LIMIT 0").columns if c not in ("_ingested_at", "_run_id")
-        ]
-        select = ", ".join(f'"{c}"' for c in columns if c != "_extra")
-        out[table] = sorted(engine.query(f"SELECT {select} FROM {table}").rows, key=repr)
-    return out
-
-
 def test_rerun_and_reprocess_change_nothing(lake: Path) -> None:
-    before = _business_content(lake)
+    before = business_content(lake, TRANSFORM_AND_ANALYTICS)
     head_before = LakeCatalog(LocalStorage(), str(lake / "_lake")).head()
     assert (
         run_pipeline(lake_dir=str(lake), landing_dir=str(LANDING), through="analytics", reprocess=[], summary_json=None)
@@ -284,6 +265,6 @@ def test_rerun_and_reprocess_change_nothing(lake: Path) -> None:
         == 0
     )
     assert LakeCatalog(LocalStorage(), str(lake / "_lake")).head()["version"] > head_before["version"]
-    after = _business_content(lake)
+    after = business_content(lake, TRANSFORM_AND_ANALYTICS)
     assert after == before
     assert sum(len(rows) for rows in before.values()) > 100

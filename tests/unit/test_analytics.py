@@ -6,18 +6,10 @@ purchase share to 6), so the expected values never come from Spark.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-import numpy as np
 import pytest
-
-# pyspark 3.5's pyspark.testing imports pyspark.pandas, which still says np.NaN (gone in numpy 2).
-if not hasattr(np, "NaN"):
-    np.NaN = np.nan
-os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
-
 from pyspark.testing import assertDataFrameEqual
 
 from energy_lake.etl import analytics

@@ -10,11 +10,12 @@ from typing import Any
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from energy_lake.etl.catalog import LakeCatalog, Partition, Table, partition_id, partition_values
 from energy_lake.etl.errors import LakeBusy
 from energy_lake.etl.lock import LakeLock
 from energy_lake.etl.storage import LocalStorage, S3Storage, Storage, join
-from moto import mock_aws
 
 BUCKET = "energy-lake-test-raw"
 

@@ -7,9 +7,10 @@ from typing import Any
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from energy_lake.etl.catalog import Partition, Table
 from energy_lake.etl.glue_sync import GluePartitionSync
-from moto import mock_aws
 
 DB = "energy_dev_transform"
 SD = {

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from energy_lake.etl.errors import LakeError
 from energy_lake.etl.job_args import JOBS, OPTIONAL, REQUIRED, parse_local, resolve_glue
 from energy_lake.etl.job_runner import reprocess_dates

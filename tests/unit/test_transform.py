@@ -7,20 +7,12 @@ written out with exact Decimals, and tokens computed independently with Python's
 from __future__ import annotations
 
 import hashlib
-import os
 import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
 import pytest
-
-# pyspark 3.5's pyspark.testing imports pyspark.pandas, which still says np.NaN (gone in numpy 2).
-if not hasattr(np, "NaN"):
-    np.NaN = np.nan
-os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
-
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.testing import assertDataFrameEqual

@@ -6,18 +6,10 @@ an expected frame written out by hand (exact Decimals, exact strings).
 
 from __future__ import annotations
 
-import os
 import unicodedata
 from decimal import Decimal
 
-import numpy as np
 import pytest
-
-# pyspark 3.5's pyspark.testing imports pyspark.pandas, which still says np.NaN (gone in numpy 2).
-if not hasattr(np, "NaN"):
-    np.NaN = np.nan
-os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
-
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
