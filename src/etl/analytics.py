@@ -70,21 +70,29 @@ def _resolved(tx: DataFrame, kind: str) -> DataFrame:
 
 
 def city_demand(tx: DataFrame) -> DataFrame:
-    df = _resolved(tx, "sell").groupBy("ingest_date", F.col("counterparty_city").alias("city"), "energy_type").agg(
-        F.count(F.lit(1)).alias("trade_count"),
-        F.sum("quantity").cast(QTY).alias("total_quantity"),
-        F.sum("amount").cast(MONEY).alias("total_revenue"),
+    df = (
+        _resolved(tx, "sell")
+        .groupBy("ingest_date", F.col("counterparty_city").alias("city"), "energy_type")
+        .agg(
+            F.count(F.lit(1)).alias("trade_count"),
+            F.sum("quantity").cast(QTY).alias("total_quantity"),
+            F.sum("amount").cast(MONEY).alias("total_revenue"),
+        )
     )
     return conform(df, mart_schema("city_demand"))
 
 
 def customer_summary(tx: DataFrame, customers: DataFrame) -> DataFrame:
-    sales = _resolved(tx, "sell").groupBy(F.col("counterparty_key").alias("customer_key")).agg(
-        F.count(F.lit(1)).alias("trade_count"),
-        F.sum("quantity").cast(QTY).alias("total_quantity"),
-        F.sum("amount").cast(MONEY).alias("total_spend"),
-        F.min("ingest_date").alias("first_trade_date"),
-        F.max("ingest_date").alias("last_trade_date"),
+    sales = (
+        _resolved(tx, "sell")
+        .groupBy(F.col("counterparty_key").alias("customer_key"))
+        .agg(
+            F.count(F.lit(1)).alias("trade_count"),
+            F.sum("quantity").cast(QTY).alias("total_quantity"),
+            F.sum("amount").cast(MONEY).alias("total_spend"),
+            F.min("ingest_date").alias("first_trade_date"),
+            F.max("ingest_date").alias("last_trade_date"),
+        )
     )
     df = sales.join(customers.select("customer_key", "id_type", "city"), on="customer_key", how="left")
     return conform(df, mart_schema("customer_summary"))
@@ -93,12 +101,16 @@ def customer_summary(tx: DataFrame, customers: DataFrame) -> DataFrame:
 def provider_summary(tx: DataFrame, providers: DataFrame) -> DataFrame:
     buys = tx.where(F.col("transaction_type") == "buy")
     total = buys.agg(F.sum("quantity").alias("_all_bought"))
-    per_provider = _resolved(tx, "buy").groupBy(F.col("counterparty_key").alias("provider_key")).agg(
-        F.count(F.lit(1)).alias("trade_count"),
-        F.sum("quantity").cast(QTY).alias("total_quantity"),
-        F.sum("amount").cast(MONEY).alias("total_cost"),
-        F.min("ingest_date").alias("first_trade_date"),
-        F.max("ingest_date").alias("last_trade_date"),
+    per_provider = (
+        _resolved(tx, "buy")
+        .groupBy(F.col("counterparty_key").alias("provider_key"))
+        .agg(
+            F.count(F.lit(1)).alias("trade_count"),
+            F.sum("quantity").cast(QTY).alias("total_quantity"),
+            F.sum("amount").cast(MONEY).alias("total_cost"),
+            F.min("ingest_date").alias("first_trade_date"),
+            F.max("ingest_date").alias("last_trade_date"),
+        )
     )
     df = (
         per_provider.crossJoin(total)

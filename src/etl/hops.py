@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
 from energy_lake.etl import analytics, raw, transform
 from energy_lake.etl.catalog import LakeCatalog, Partition, Snapshot, Table, partition_id
 from energy_lake.etl.contracts import ENTITIES, load_contract, load_marts
@@ -24,9 +28,6 @@ from energy_lake.etl.schemas import raw_schema, transform_schema
 from energy_lake.etl.storage import Storage
 from energy_lake.etl.tokens import key_pads
 from energy_lake.utils.logging import Logger
-from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
 QUARANTINE = "raw.quarantine"
 

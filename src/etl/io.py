@@ -102,7 +102,11 @@ def read_table(
 
 
 def write_partitions(
-    spark: SparkSession, df: DataFrame, table: Table, run_id: str, expected: list[str],
+    spark: SparkSession,
+    df: DataFrame,
+    table: Table,
+    run_id: str,
+    expected: list[str],
     inputs: dict[str, dict[str, Any]],
 ) -> dict[str, Partition]:
     """Write ``df`` as new versions of the ``expected`` partitions; empty ones are recorded with 0 rows."""

@@ -24,6 +24,7 @@ def main(argv: list[str]) -> int:
         doc = run_hop(JOB, local_session(JOB), parse_local(argv, JOB))
         return 0 if doc["status"] == "succeeded" else 1
     import boto3
+
     from energy_lake.etl.job_args import resolve_glue
 
     args = resolve_glue(getResolvedOptions, argv, JOB)

@@ -43,8 +43,11 @@ def _column_checks(column: ContractColumn) -> list[Column]:
     if column.required:
         checks.append(_fail(~present, f"{column.name}_missing", F.lit(f"{column.name} is empty")))
     checks.append(
-        _fail(present & value.contains("\ufffd"), f"{column.name}_bad_encoding",
-              F.concat(shown, F.lit(" has characters that are not valid in the file's encoding")))
+        _fail(
+            present & value.contains("\ufffd"),
+            f"{column.name}_bad_encoding",
+            F.concat(shown, F.lit(" has characters that are not valid in the file's encoding")),
+        )
     )
     if column.decimal:
         precision, scale = column.decimal
@@ -55,30 +58,59 @@ def _column_checks(column: ContractColumn) -> list[Column]:
         number = F.when(fits_scale, values.to_decimal(canon, precision, scale))
         checks += [
             _fail(present & canon.isNull(), f"{column.name}_not_a_number", F.concat(shown, F.lit(" is not a number"))),
-            _fail(canon.isNotNull() & ~fits_scale, f"{column.name}_too_many_decimals",
-                  F.concat(shown, F.lit(f" has more than {scale} decimal places"))),
-            _fail(fits_scale & number.isNull(),
-                  f"{column.name}_out_of_range", F.concat(shown, F.lit(f" does not fit {column.type}"))),
+            _fail(
+                canon.isNotNull() & ~fits_scale,
+                f"{column.name}_too_many_decimals",
+                F.concat(shown, F.lit(f" has more than {scale} decimal places")),
+            ),
+            _fail(
+                fits_scale & number.isNull(),
+                f"{column.name}_out_of_range",
+                F.concat(shown, F.lit(f" does not fit {column.type}")),
+            ),
         ]
         if column.min_exclusive is not None:
             rule = "not_positive" if column.min_exclusive == 0 else "too_small"
-            checks.append(_fail(number <= F.lit(column.min_exclusive), f"{column.name}_{rule}",
-                                F.concat(shown, F.lit(f" must be greater than {column.min_exclusive}"))))
+            checks.append(
+                _fail(
+                    number <= F.lit(column.min_exclusive),
+                    f"{column.name}_{rule}",
+                    F.concat(shown, F.lit(f" must be greater than {column.min_exclusive}")),
+                )
+            )
         if column.min is not None:
             rule = "negative" if column.min == 0 else "too_small"
-            checks.append(_fail(number < F.lit(column.min), f"{column.name}_{rule}",
-                                F.concat(shown, F.lit(f" must be at least {column.min}"))))
+            checks.append(
+                _fail(
+                    number < F.lit(column.min),
+                    f"{column.name}_{rule}",
+                    F.concat(shown, F.lit(f" must be at least {column.min}")),
+                )
+            )
     if column.allowed:
         checks.append(
-            _fail(present & values.canonical_value(value, column).isNull(), f"{column.name}_not_allowed",
-                  F.concat(shown, F.lit(f" is not one of {', '.join(column.allowed)}")))
+            _fail(
+                present & values.canonical_value(value, column).isNull(),
+                f"{column.name}_not_allowed",
+                F.concat(shown, F.lit(f" is not one of {', '.join(column.allowed)}")),
+            )
         )
     if column.pattern:
-        checks.append(_fail(present & ~F.trim(value).rlike(column.pattern), f"{column.name}_bad_format",
-                            F.concat(shown, F.lit(" is not in the expected format"))))
+        checks.append(
+            _fail(
+                present & ~F.trim(value).rlike(column.pattern),
+                f"{column.name}_bad_format",
+                F.concat(shown, F.lit(" is not in the expected format")),
+            )
+        )
     if column.type == "timestamp":
-        checks.append(_fail(present & values.to_timestamp(value).isNull(), f"{column.name}_not_a_timestamp",
-                            F.concat(shown, F.lit(" is not an ISO 8601 date or timestamp"))))
+        checks.append(
+            _fail(
+                present & values.to_timestamp(value).isNull(),
+                f"{column.name}_not_a_timestamp",
+                F.concat(shown, F.lit(" is not an ISO 8601 date or timestamp")),
+            )
+        )
     return checks
 
 
@@ -90,19 +122,30 @@ def validate(records: DataFrame, contract: Contract) -> DataFrame:
             canonical = values.canonical_decimal_text(F.col(column.name), F.col("_decimal_comma"))
             df = df.withColumn(_canon(column.name), canonical)
     record_checks = [
-        _fail(F.col("_duplicate_of").isNotNull(), "duplicate_file",
-              F.concat(F.lit("the file is identical to "), F.col("_duplicate_of"), F.lit(", ingested before"))),
-        _fail(F.col("_malformed"), "wrong_field_count",
-              F.concat(F.lit("the record does not have the header's "), F.col("_expected_fields").cast("string"),
-                       F.lit(" fields (or has an unclosed quote)"))),
+        _fail(
+            F.col("_duplicate_of").isNotNull(),
+            "duplicate_file",
+            F.concat(F.lit("the file is identical to "), F.col("_duplicate_of"), F.lit(", ingested before")),
+        ),
+        _fail(
+            F.col("_malformed"),
+            "wrong_field_count",
+            F.concat(
+                F.lit("the record does not have the header's "),
+                F.col("_expected_fields").cast("string"),
+                F.lit(" fields (or has an unclosed quote)"),
+            ),
+        ),
     ]
     checks = record_checks + [c for column in contract.columns for c in _column_checks(column)]
     errors = F.filter(F.array(*checks), lambda e: e.isNotNull())
     return (
         df.withColumn("_errors", errors)
         .withColumn(RULE, F.col("_errors")[0]["rule"])
-        .withColumn(REASON, F.when(F.col(RULE).isNotNull(),
-                                   F.concat_ws("; ", F.transform(F.col("_errors"), lambda e: e["reason"]))))
+        .withColumn(
+            REASON,
+            F.when(F.col(RULE).isNotNull(), F.concat_ws("; ", F.transform(F.col("_errors"), lambda e: e["reason"]))),
+        )
         .drop("_errors")
     )
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from energy_lake.etl.contracts import Column, Contract, lake_conventions, load_mart
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+
+from energy_lake.etl.contracts import Column, Contract, lake_conventions, load_mart
 
 _SIMPLE: dict[str, T.DataType] = {
     "string": T.StringType(),

@@ -51,9 +51,8 @@ _COMMA_GROUPED = rf"^[+-]?\d{{1,3}}(\.\d{{3}})+(,\d*)?{_EXP}$"
 def canonical_decimal_text(col: Column, decimal_comma: Column) -> Column:
     """The number as ``[-]digits[.digits][e±n]``, or null when it is not a number in the file's notation."""
     text = F.regexp_replace(F.trim(col), r"^\+", "")
-    comma = (
-        F.when(text.rlike(_COMMA), F.regexp_replace(text, ",", "."))
-        .when(text.rlike(_COMMA_GROUPED), F.regexp_replace(F.regexp_replace(text, r"\.", ""), ",", "."))
+    comma = F.when(text.rlike(_COMMA), F.regexp_replace(text, ",", ".")).when(
+        text.rlike(_COMMA_GROUPED), F.regexp_replace(F.regexp_replace(text, r"\.", ""), ",", ".")
     )
     point = F.when(text.rlike(_POINT), text).when(text.rlike(_POINT_GROUPED), F.regexp_replace(text, ",", ""))
     return F.when(decimal_comma, comma).otherwise(point)

@@ -1,6 +1,6 @@
 """Render docs/data-model.md from the contracts, so the doc cannot drift from what the jobs do.
 
-    python -m energy_lake.scripts.data_model_doc > docs/data-model.md
+python -m energy_lake.scripts.data_model_doc > docs/data-model.md
 """
 
 from __future__ import annotations
@@ -31,9 +31,7 @@ def _feed_table(contract: Contract) -> list[str]:
     for c in contract.columns:
         aliases = ", ".join(f"`{a}`" for a in c.aliases)
         pii = "yes (token in transform)" if c.pii else ""
-        lines.append(
-            f"| `{c.name}` | {c.type} | {'yes' if c.required else ''} | {pii} | {_rules(c)} | {aliases} |"
-        )
+        lines.append(f"| `{c.name}` | {c.type} | {'yes' if c.required else ''} | {pii} | {_rules(c)} | {aliases} |")
     return lines
 
 
