@@ -45,6 +45,7 @@ lint: setup ## ruff + mypy on src/
 	$(VENV)/bin/ruff format --check src tests bench
 	@mkdir -p .build && ln -sfn ../src .build/energy_lake
 	cd .build && ../$(VENV)/bin/mypy --config-file ../pyproject.toml -p energy_lake
+	$(VENV)/bin/bandit -q -c pyproject.toml -r src
 
 fmt: setup ## Fix what the linters can fix
 	$(VENV)/bin/ruff check --fix src tests bench

@@ -12,7 +12,7 @@ import hmac
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-TOKEN_PREFIX = "tok_"  # noqa: S105 (a token prefix, not a password)
+TOKEN_PREFIX = "tok_"  # noqa: S105  # nosec B105: a label for token values, not a secret
 TOKEN_HEX_CHARS = 32
 _BLOCK = 64
 _IPAD, _OPAD = "_hmac_ipad", "_hmac_opad"

@@ -123,14 +123,16 @@ class Targets:
         return self.uri(self.library_key)
 
 
-def _text(value: object, name: str, source: str, *, optional: bool = False) -> str | None:
+def _text(value: object, name: str, source: str) -> str:
     if value is None or value == "":
-        if optional:
-            return None
         raise OutputsError(f"{source}: output {name!r} is empty")
     if not isinstance(value, str):
         raise OutputsError(f"{source}: output {name!r} must be a string, got {type(value).__name__}")
     return value
+
+
+def _optional_text(value: object, name: str, source: str) -> str | None:
+    return None if value is None or value == "" else _text(value, name, source)
 
 
 def parse_outputs(doc: object, source: str) -> Targets:
@@ -171,21 +173,19 @@ def parse_outputs(doc: object, source: str) -> Targets:
             raise OutputsError(f"{source}: glue_jobs.{key} must be an object with 'name' and 'script_key'")
         name = _text(entry.get("name"), f"glue_jobs.{key}.name", source)
         script_key = _text(entry.get("script_key"), f"glue_jobs.{key}.script_key", source)
-        assert name is not None and script_key is not None
         jobs.append(GlueJobTarget(key, name, script_key.lstrip("/")))
     bucket = _text(values["artifacts_bucket"], "artifacts_bucket", source)
     library_key = _text(values["library_key"], "library_key", source)
     workflow = _text(values["workflow_name"], "workflow_name", source)
-    assert bucket is not None and library_key is not None and workflow is not None
     return Targets(
         artifacts_bucket=bucket,
         library_key=library_key.lstrip("/"),
         workflow_name=workflow,
         jobs=tuple(jobs),
-        kms_key_arn=_text(values.get("kms_key_arn"), "kms_key_arn", source, optional=True),
-        environment=_text(values.get("environment"), "environment", source, optional=True),
-        region=_text(values.get("region"), "region", source, optional=True),
-        state_uri=_text(values.get("state_uri"), "state_uri", source, optional=True),
+        kms_key_arn=_optional_text(values.get("kms_key_arn"), "kms_key_arn", source),
+        environment=_optional_text(values.get("environment"), "environment", source),
+        region=_optional_text(values.get("region"), "region", source),
+        state_uri=_optional_text(values.get("state_uri"), "state_uri", source),
         source=source,
     )
 
