@@ -79,7 +79,7 @@ def test_logs_manifests_and_reasons_carry_no_personal_data_or_secret(
 
     # Control: the original records kept in the quarantine do hold personal data, and are found.
     records = "\n".join(r for (r,) in engine.query("SELECT source_record FROM raw.quarantine").rows)
-    assert len(leaked(records)) >= 5
+    assert len(leaked(records)) >= 3
     for where, text in texts.items():
         assert text, where
         assert leaked(text) == [], f"personal data in the {where}: {leaked(text)[:5]}"
