@@ -36,6 +36,7 @@ run: setup ## Run the local pipeline on the sample feeds and print the answers
 	  echo; echo "== $$(sed -n '1s/^-- Question: //p' src/sql/$$q.sql)"; \
 	  $(VENV)/bin/energy-lake query --file src/sql/$$q.sql --lake $(LAKE) --as analyst || exit 1; \
 	done
+	$(VENV)/bin/energy-lake report --lake $(LAKE)
 
 test: setup ## Run every test
 	$(PY) -m pytest -q

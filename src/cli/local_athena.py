@@ -22,6 +22,7 @@ from energy_lake.etl.catalog import LakeCatalog, Snapshot
 from energy_lake.etl.errors import LakeError
 from energy_lake.etl.governance import grants, lake_tables, personas
 from energy_lake.etl.locations import LakeLocations
+from energy_lake.etl.quality import RESULTS_TABLE, results_schema
 from energy_lake.etl.schemas import mart_schema, quarantine_schema, raw_schema, transform_schema
 from energy_lake.etl.storage import LocalStorage, join
 
@@ -63,6 +64,8 @@ def _schema(table: str) -> Any:
     zone, name = table.split(".", 1)
     if table == "raw.quarantine":
         return quarantine_schema()
+    if table == RESULTS_TABLE:
+        return results_schema()
     if zone == "analytics":
         return mart_schema(name)
     contract = load_contract(name)

@@ -17,6 +17,7 @@ a first session:
   energy-lake run --landing data/landing        build ./lake from the sample feeds
   energy-lake ingest my_trades.csv              land a file of yours (entity recognised from its header)
   energy-lake run                               process what is new in ./lake/landing
+  energy-lake report                            charts of ./lake in ./lake/report.html
   energy-lake generate --transactions 100000 --days 5 --out /tmp/feeds
 """
 
@@ -53,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
         help="rebuild this ingest date even if nothing changed (repeatable)",
     )
     run.add_argument("--summary-json", metavar="PATH", help="also write the run manifest to PATH")
+    run.epilog = (
+        "exit status: 0 every file processed (quarantined rows and data quality warnings are not failures); "
+        "1 a file was rejected or the run failed; 3 a data quality rule of severity fail stopped a promotion"
+    )
 
     query = sub.add_parser("query", help="run Athena SQL against the local lake (DuckDB)")
     query.add_argument("sql", nargs="?", help="the SQL text (or use --file)")
@@ -60,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--as", dest="persona", help="apply a persona's Lake Formation grants (analyst, data_engineer)")
     query.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output (default: table)")
     query.add_argument("--lake", default=DEFAULT_LAKE, help="lake folder (default: %(default)s)")
+
+    report = sub.add_parser("report", help="write a self-contained HTML report with charts of the lake")
+    report.add_argument("--lake", default=DEFAULT_LAKE, help="lake folder (default: %(default)s)")
+    report.add_argument("--out", metavar="FILE", help="HTML file to write (default: <lake>/report.html)")
 
     gen = sub.add_parser("generate", help="write deterministic synthetic feeds in the landing layout")
     gen.add_argument("--transactions", type=int, default=10_000, help="trades in total (default: %(default)s)")
@@ -99,6 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from energy_lake.cli.query import query_command
 
             return query_command(args.sql, args.file, persona=args.persona, fmt=args.format, lake=args.lake)
+        if args.command == "report":
+            from energy_lake.cli.report import report_command
+
+            return report_command(args.lake, args.out)
         if args.command == "generate":
             from energy_lake.cli.generate import generate_command
 

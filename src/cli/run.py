@@ -5,18 +5,23 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from energy_lake.etl import manifest
+from energy_lake.etl import manifest, metrics
 from energy_lake.etl.errors import LakeError
-from energy_lake.etl.hops import RunContext, landing_to_raw, raw_to_transform, transform_to_analytics
+from energy_lake.etl.hops import RunContext, flush_quality, landing_to_raw, raw_to_transform, transform_to_analytics
 from energy_lake.etl.locations import LakeLocations
 from energy_lake.etl.lock import LakeLock
 from energy_lake.etl.pii_key import local_key
 from energy_lake.etl.storage import LocalStorage
 from energy_lake.utils.logging import Logger
+
+# Exit code of a run that processed every file but whose data quality stopped a promotion.
+QUALITY_STOPPED = 3
 
 
 def _check_dates(dates: list[str]) -> frozenset[str]:
@@ -51,21 +56,47 @@ def run_pipeline(
         log.info("spark ready", seconds=round(time.monotonic() - clock, 1))
         ctx = RunContext(spark, lake, storage, run_id, log, local_key(lake.state), forced, heartbeat=lock.refresh)
         transform_stats = analytics_stats = None
+        seconds: dict[str, Decimal] = {}
+
+        def timed(job: str, hop: Callable[[RunContext], dict[str, Any]]) -> dict[str, Any]:
+            clock = time.monotonic()
+            result = hop(ctx)
+            seconds[job] = Decimal(str(round(time.monotonic() - clock, 1)))
+            return result
+
         print("landing -> raw")
-        raw_stats = landing_to_raw(ctx)
+        raw_stats = timed("landing_to_raw", landing_to_raw)
+        ages = metrics.latest_ingest_ages(ctx.catalog.snapshot(), datetime.now(UTC))
         if through in ("transform", "analytics"):
             print("raw -> transform")
-            transform_stats = raw_to_transform(ctx)
+            transform_stats = timed("raw_to_transform", raw_to_transform)
         if through == "analytics":
             print("transform -> analytics")
-            analytics_stats = transform_to_analytics(ctx)
-        doc = manifest.build(run_id, started, raw_stats, transform_stats, analytics_stats)
+            analytics_stats = timed("transform_to_analytics", transform_to_analytics)
+        flush_quality(ctx)
+        doc = manifest.build(
+            run_id, started, raw_stats, transform_stats, analytics_stats, quality=ctx.quality.summary()
+        )
+        data: list[metrics.Datum] = []
+        for job, stats in (
+            ("landing_to_raw", raw_stats),
+            ("raw_to_transform", transform_stats),
+            ("transform_to_analytics", analytics_stats),
+        ):
+            if stats is not None:
+                job_ages = ages if job == "landing_to_raw" else None
+                data += metrics.hop_metrics(job, "local", stats, ctx.quality.results, seconds[job], job_ages)
+        doc["metrics"] = [d.to_json() for d in data]
+        metrics.log_metrics(log, data)
         where = manifest.write(storage, lake.state, doc)
     if summary_json:
         Path(summary_json).parent.mkdir(parents=True, exist_ok=True)
         Path(summary_json).write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
     _print_summary(doc, where)
-    return 0 if doc["status"] == "succeeded" else 1
+    if doc["status"] == "succeeded":
+        return 0
+    only_quality = not doc["error"] and not any(s["rejected_files"] for s in doc["entities"].values())
+    return QUALITY_STOPPED if only_quality else 1
 
 
 def _print_summary(doc: dict[str, Any], where: str) -> None:
@@ -81,5 +112,16 @@ def _print_summary(doc: dict[str, Any], where: str) -> None:
     if doc["outputs"]["analytics"]:
         marts = ", ".join(f"{k}={v['rows']}" for k, v in doc["outputs"]["analytics"].items())
         print(f"analytics rows: {marts}")
+    q = doc["quality"]
+    if q["rules_evaluated"]:
+        print(
+            f"data quality: {q['rules_evaluated']} rules evaluated: {q['passed']} passed, "
+            f"{q['warnings']} warnings, {q['failures']} failures (raw.quality_results)"
+        )
+        for r in q["results"]:
+            if r["outcome"] != "pass":
+                print(f"  {r['outcome'].upper():<5} {r['rule']}: {r['message']}")
+    for stop in q["stopped"]:
+        print(f"STOPPED {stop['message']}")
     print(f"manifest: {where}")
     print(f"status: {doc['status']} in {doc['duration_seconds']}s")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from energy_lake.etl.contracts import all_contracts, load_marts, read_yaml
+from energy_lake.etl.quality import RESULTS_TABLE, results_schema
 from energy_lake.etl.schemas import mart_schema, quarantine_schema, raw_schema, transform_schema
 
 GENERAL, RESTRICTED = "general", "restricted"
@@ -47,6 +48,8 @@ def lake_tables() -> dict[str, dict[str, str]]:
                 f.name: RESTRICTED if f.name in pii else GENERAL for f in schema.fields
             }
     tables[QUARANTINE] = {f.name: RESTRICTED for f in quarantine_schema().fields}
+    # Data quality results: rule ids, counts and messages (never values), in the raw zone like the quarantine.
+    tables[RESULTS_TABLE] = {f.name: GENERAL for f in results_schema().fields}
     for mart in load_marts():
         tables[f"analytics.{mart.name}"] = {f.name: GENERAL for f in mart_schema(mart.name).fields}
     return tables

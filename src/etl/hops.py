@@ -8,16 +8,16 @@ missing work. The Glue entry scripts and the local runner both call these functi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from energy_lake.etl import analytics, raw, transform
+from energy_lake.etl import analytics, quality, raw, transform
 from energy_lake.etl.catalog import LakeCatalog, Partition, Snapshot, Table, partition_id
 from energy_lake.etl.contracts import ENTITIES, load_contract, load_marts
 from energy_lake.etl.failpoints import failpoint
@@ -45,6 +45,8 @@ class RunContext:
     on_commit: Callable[[list[Table]], None] | None = None
     # Called after each commit to show the run is alive (extends the lake lock).
     heartbeat: Callable[[], None] | None = None
+    # Data quality results of this run and the promotions they stopped (written by flush_quality).
+    quality: quality.QualityLog = field(default_factory=quality.QualityLog)
 
     @property
     def catalog(self) -> LakeCatalog:
@@ -62,6 +64,53 @@ class RunContext:
 
     def empty_table(self, snapshot: Snapshot, name: str, keys: tuple[str, ...]) -> Table:
         return snapshot.table_or_empty(name, self.lake.table_location(name), keys)
+
+
+# ---------------------------------------------------------------- data quality gates
+
+
+def _gate(ctx: RunContext, hop: str, entity: str, results: Sequence[quality.RuleResult], target: str) -> bool:
+    """Record ``results``; False (promotion stopped, said loudly) when a ``fail`` rule broke."""
+    ctx.quality.results.extend(results)
+    json_only = Logger(ctx.log.run_id, json_stream=ctx.log.json_stream)  # passes: log file, not terminal
+    for r in results:
+        fields = {"hop": hop, "entity": entity, "rule": r.rule.id, "severity": r.rule.severity}
+        if r.outcome == quality.PASS:
+            json_only.info("rule passed", **fields, violations=r.violations, rows=r.rows)
+        elif r.outcome == quality.WARN:
+            ctx.log.warning("rule broken", **fields, message=r.message)
+    failed = [r for r in results if r.outcome == quality.FAIL]
+    if not failed:
+        return True
+    message = ctx.quality.stop(entity, hop, failed, target)
+    ctx.log.error("promotion stopped", hop=hop, entity=entity, rules=[r.rule.id for r in failed], message=message)
+    return False
+
+
+def _days(pids: list[str]) -> list[date]:
+    return sorted(date.fromisoformat(pid.split("=", 1)[1]) for pid in pids)
+
+
+def _day_rows(table: Table | None) -> dict[date, int]:
+    """Rows per ingest date of a raw table, from the catalog (no data read)."""
+    return {date.fromisoformat(pid.split("=", 1)[1]): p.rows for pid, p in table.partitions.items()} if table else {}
+
+
+def flush_quality(ctx: RunContext) -> int:
+    """Write this run's quality results to raw.quality_results (one partition per run) and commit them."""
+    pending = ctx.quality.results[ctx.quality.committed :]
+    if not pending:
+        return 0
+    if ctx.quality.committed:
+        raise RuntimeError("a run writes its quality results once, after its hops")
+    table = ctx.empty_table(ctx.catalog.snapshot(), quality.RESULTS_TABLE, (quality.RESULTS_PARTITION,))
+    pid = partition_id({quality.RESULTS_PARTITION: ctx.run_id})
+    frame = quality.results_frame(ctx.spark, pending, ctx.run_id)
+    parts = write_partitions(ctx.spark, frame, table, ctx.run_id, [pid], {})
+    ctx.commit([table.with_partitions(parts)])
+    ctx.quality.committed = len(ctx.quality.results)
+    ctx.log.info("quality results committed", table=quality.RESULTS_TABLE, rows=parts[pid].rows)
+    return len(pending)
 
 
 # ---------------------------------------------------------------- landing -> raw
@@ -196,6 +245,15 @@ def _transform_dimension(ctx: RunContext, entity: str, pads: DataFrame) -> dict[
         ctx.log.info("up to date", hop="transform", entity=entity)
         return {"rows": current.rows, "rebuilt": False}
     raw_df = read_table(ctx.spark, source, raw_schema(contract))
+    built_from = current.inputs.get("raw", {}) if current else {}
+    changed = [
+        pid
+        for pid, path in inputs["raw"].items()
+        if built_from.get(pid) != path or pid in {raw_partition_id(d) for d in ctx.reprocess}
+    ]
+    checks = quality.evaluate_feed(ctx.spark, entity, raw_df, _day_rows(source), _days(changed))
+    if not _gate(ctx, quality.RAW_GATE, entity, checks, f"transform.{entity}"):
+        return {"rows": current.rows if current else 0, "rebuilt": False, "stopped": True}
     out = (
         transform.providers(raw_df, contract) if entity == "providers" else transform.customers(raw_df, contract, pads)
     )
@@ -227,6 +285,9 @@ def _transform_transactions(ctx: RunContext, pads: DataFrame) -> dict[str, Any]:
         ctx.log.info("up to date", hop="transform", entity="transactions")
         return {"rows": target.rows, "dates": [], "rebuilt": False}
     raw_df = read_table(ctx.spark, source, raw_schema(contract), todo)
+    checks = quality.evaluate_feed(ctx.spark, "transactions", raw_df, _day_rows(source), _days(todo))
+    if not _gate(ctx, quality.RAW_GATE, "transactions", checks, "transform.transactions"):
+        return {"rows": target.rows, "dates": [], "rebuilt": False, "stopped": True}
     earliest = min(todo)
     earlier = [pid for pid in target.partitions if pid < earliest]
     earlier_ids = read_table(ctx.spark, target, transform_schema(contract), earlier).select("transaction_id")
@@ -249,6 +310,7 @@ def _transform_transactions(ctx: RunContext, pads: DataFrame) -> dict[str, Any]:
         "dates": [p.split("=")[1] for p in todo],
         "rebuilt": True,
         "rows_written": rows,
+        "raw_rows": raw_rows,
         "duplicates_removed": raw_rows - rows,
         "counterparties": unresolved,
     }
@@ -285,10 +347,20 @@ def transform_to_analytics(ctx: RunContext) -> dict[str, Any]:
         )
     all_todo = sorted({pid for _, todo in todo_by_mart.values() for pid in todo})
     tx = read_table(ctx.spark, source, transform_schema(tx_contract), all_todo).persist(StorageLevel.MEMORY_AND_DISK)
+    tx_ok = True
+    if all_todo:
+        providers = read_table(
+            ctx.spark, snapshot.table("transform.providers"), transform_schema(load_contract("providers"))
+        )
+        lookups = {"transform.providers": providers}
+        checks = quality.evaluate_rows(
+            quality.rules_for("transform.transactions"), tx, days=_days(all_todo), lookups=lookups
+        )
+        tx_ok = _gate(ctx, quality.TRANSFORM_GATE, "transactions", checks, "the analytics marts")
     for mart in daily:
         target, todo = todo_by_mart[mart.name]
-        if not todo:
-            results[mart.name] = {"rows": target.rows, "rebuilt": False}
+        if not todo or not tx_ok:
+            results[mart.name] = {"rows": target.rows, "rebuilt": False, **({} if tx_ok else {"stopped": True})}
             continue
         df = analytics.DAILY_MARTS[mart.name](tx.where(F.col("ingest_date").isin([p.split("=")[1] for p in todo])))
         parts = write_partitions(
@@ -302,7 +374,7 @@ def transform_to_analytics(ctx: RunContext) -> dict[str, Any]:
         tables.append(target.with_partitions(parts))
         results[mart.name] = {"rows": tables[-1].rows, "rebuilt": True, "dates": len(todo)}
     tx.unpersist()
-    tables += _summaries(ctx, snapshot, results)
+    tables += _summaries(ctx, snapshot, results, tx_ok)
     if tables:
         ctx.commit(tables)
     for name, result in results.items():
@@ -310,8 +382,8 @@ def transform_to_analytics(ctx: RunContext) -> dict[str, Any]:
     return results
 
 
-def _summaries(ctx: RunContext, snapshot: Snapshot, results: dict[str, Any]) -> list[Table]:
-    """Lifetime summaries: rebuilt when any trade partition or dimension changed."""
+def _summaries(ctx: RunContext, snapshot: Snapshot, results: dict[str, Any], tx_ok: bool = True) -> list[Table]:
+    """Lifetime summaries: rebuilt when any trade partition or dimension changed, and their inputs pass."""
     names = ("transform.transactions", "transform.providers", "transform.customers")
     inputs = {n: _raw_versions(snapshot.table(n)) for n in names}
     contracts = {n: load_contract(n.split(".")[1]) for n in names}
@@ -320,12 +392,21 @@ def _summaries(ctx: RunContext, snapshot: Snapshot, results: dict[str, Any]) -> 
         "customer_summary": lambda: analytics.customer_summary(frames[names[0]], frames[names[2]]),
         "provider_summary": lambda: analytics.provider_summary(frames[names[0]], frames[names[1]]),
     }
+    reads = {"customer_summary": names[2], "provider_summary": names[1]}
+    passed: dict[str, bool] = {}
     tables = []
     for name, build in builders.items():
         target = ctx.empty_table(snapshot, f"analytics.{name}", ())
         current = target.partitions.get("")
         if current and current.inputs == inputs and not ctx.reprocess:
             results[name] = {"rows": current.rows, "rebuilt": False}
+            continue
+        dim = reads[name]
+        if dim not in passed:
+            checks = quality.evaluate_rows(quality.rules_for(dim), frames[dim])
+            passed[dim] = _gate(ctx, quality.TRANSFORM_GATE, dim.split(".")[1], checks, "the analytics marts")
+        if not (tx_ok and passed[dim]):
+            results[name] = {"rows": target.rows, "rebuilt": False, "stopped": True}
             continue
         parts = write_partitions(ctx.spark, build(), target, ctx.run_id, [""], {"": inputs})
         tables.append(target.with_partitions(parts))

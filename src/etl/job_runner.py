@@ -6,14 +6,15 @@ Plain pyspark only; the entry scripts own everything that imports ``awsglue``.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from pyspark.sql import SparkSession
 
-from energy_lake.etl import manifest
+from energy_lake.etl import manifest, metrics
 from energy_lake.etl.errors import LakeError
 from energy_lake.etl.glue_sync import GluePartitionSync
-from energy_lake.etl.hops import RunContext, landing_to_raw, raw_to_transform, transform_to_analytics
+from energy_lake.etl.hops import RunContext, flush_quality, landing_to_raw, raw_to_transform, transform_to_analytics
 from energy_lake.etl.job_args import DATABASE_ARGUMENTS
 from energy_lake.etl.locations import LakeLocations
 from energy_lake.etl.lock import HolderAlive, LakeLock, local_process_alive
@@ -96,7 +97,11 @@ def _lock(storage: Any, lake: LakeLocations, run_id: str, args: dict[str, str], 
 def run_hop(
     job: str, spark: SparkSession, args: dict[str, str], boto3_session: Any = None, log: Logger | None = None
 ) -> dict[str, Any]:
-    """Run ``job`` under the lake lock and write its manifest; returns the manifest."""
+    """Run ``job`` under the lake lock, write its manifest and publish its metrics; returns the manifest.
+
+    On AWS (``boto3_session`` given) the metrics go to CloudWatch, with ``Environment`` from ``--env``;
+    they are always in the manifest (``metrics``) and the JSON log.
+    """
     configure(spark)
     lake = locations(args)
     storage = storage_for(lake.state, boto3_session)
@@ -118,6 +123,8 @@ def run_hop(
             heartbeat=lock.refresh,
         )
         result = HOPS[job](ctx)
+        flush_quality(ctx)
+        ages = metrics.latest_ingest_ages(ctx.catalog.snapshot(), datetime.now(UTC)) if job == "landing_to_raw" else {}
     raw_stats = result if job == "landing_to_raw" else {}
     doc = manifest.build(
         run_id,
@@ -125,8 +132,18 @@ def run_hop(
         raw_stats,
         result if job == "raw_to_transform" else None,
         result if job == "transform_to_analytics" else None,
+        quality=ctx.quality.summary(),
     )
     doc["job"] = job
+    data = metrics.hop_metrics(
+        job, args.get("env", "local"), result, ctx.quality.results, Decimal(str(doc["duration_seconds"])), ages
+    )
+    doc["metrics"] = [d.to_json() for d in data]
     manifest.write(storage, lake.state, doc)
+    metrics.log_metrics(log, data)
+    for stop in doc["quality"]["stopped"]:
+        log.error("data quality stopped a promotion", **stop)
+    if boto3_session is not None:
+        metrics.publish(boto3_session.client("cloudwatch"), data)
     log.info("job finished", job=job, status=doc["status"])
     return doc

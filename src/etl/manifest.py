@@ -23,10 +23,13 @@ def build(
     transform: dict[str, Any] | None,
     analytics: dict[str, Any] | None,
     error: str | None = None,
+    quality: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The manifest; ``failed`` when a file was rejected, an error happened or data quality stopped a promotion."""
     rejected = [r for stats in raw.values() for r in stats.get("rejected_files", [])]
+    quality = quality or {"rules_evaluated": 0, "passed": 0, "warnings": 0, "failures": 0, "stopped": [], "results": []}
     finished = datetime.now(UTC)
-    status = "failed" if error or rejected else "succeeded"
+    status = "failed" if error or rejected or quality["stopped"] else "succeeded"
     return {
         "run_id": run_id,
         "status": status,
@@ -38,6 +41,7 @@ def build(
         "transform": transform or {},
         "outputs": {"analytics": {name: {"rows": r["rows"]} for name, r in (analytics or {}).items()}},
         "analytics": analytics or {},
+        "quality": quality,
     }
 
 
