@@ -251,7 +251,7 @@ def _transform_dimension(ctx: RunContext, entity: str, pads: DataFrame) -> dict[
         for pid, path in inputs["raw"].items()
         if built_from.get(pid) != path or pid in {raw_partition_id(d) for d in ctx.reprocess}
     ]
-    checks = quality.evaluate_feed(ctx.spark, entity, raw_df, _day_rows(source), _days(changed))
+    checks = quality.evaluate_feed(entity, raw_df, _day_rows(source), _days(changed))
     if not _gate(ctx, quality.RAW_GATE, entity, checks, f"transform.{entity}"):
         return {"rows": current.rows if current else 0, "rebuilt": False, "stopped": True}
     out = (
@@ -285,7 +285,7 @@ def _transform_transactions(ctx: RunContext, pads: DataFrame) -> dict[str, Any]:
         ctx.log.info("up to date", hop="transform", entity="transactions")
         return {"rows": target.rows, "dates": [], "rebuilt": False}
     raw_df = read_table(ctx.spark, source, raw_schema(contract), todo)
-    checks = quality.evaluate_feed(ctx.spark, "transactions", raw_df, _day_rows(source), _days(todo))
+    checks = quality.evaluate_feed("transactions", raw_df, _day_rows(source), _days(todo))
     if not _gate(ctx, quality.RAW_GATE, "transactions", checks, "transform.transactions"):
         return {"rows": target.rows, "dates": [], "rebuilt": False, "stopped": True}
     earliest = min(todo)

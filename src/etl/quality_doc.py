@@ -28,8 +28,8 @@ records). **Generated** from the `quality:` sections of the contracts (`src/cont
   cuallee==0.15.4`). PyDeequ needs the Deequ jar (not installable here, and tied to Spark versions);
   Great Expectations is a large framework (data context, stores, many dependencies) for what are here
   about twenty rules; Glue's own `EvaluateDataQuality` exists only on Glue. Volume and freshness look
-  at a feed rather than at rows: they are checked by cuallee on a small frame of per-day figures taken
-  from the lake catalog.
+  at a feed rather than at rows: they judge the per-day row counts the lake catalog already holds,
+  directly in Python (no data read, no Spark job).
 - **Where promotion stops.** A rule checks one table, and the hop that promotes that table evaluates
   it, on what it is about to promote: `raw.<entity>` rules in **raw -> transform** (the raw ingest
   dates it will read), `transform.<entity>` rules in **transform -> analytics** (the trade dates whose
