@@ -6,6 +6,7 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -138,3 +139,24 @@ def test_metrics_are_json_log_lines_with_the_run_id() -> None:
         ("r-1", "metric", M.RULE_FAILURES, "0"),
     ]
     assert all(x["namespace"] == M.NAMESPACE and x["Job"] == "transform_to_analytics" for x in lines)
+
+
+@pytest.mark.spark
+def test_run_hop_publishes_through_the_sessions_cloudwatch_client(spark: Any, tmp_path: Path) -> None:
+    from energy_lake.etl.job_runner import run_hop
+
+    folder = tmp_path / "landing" / "providers" / "ingest_date=2026-01-05"
+    folder.mkdir(parents=True)
+    (folder / "p.csv").write_text("provider_name,energy_type\nEolo,wind\nHidro,solar\n", encoding="utf-8")
+    args = {f"{z}_uri": str(tmp_path / z) for z in ("raw", "transform", "analytics")}
+    args |= {"landing_uri": str(tmp_path / "landing"), "state_uri": str(tmp_path / "_lake"), "env": "dev"}
+    with mock_aws():
+        session = boto3.Session(region_name="eu-west-1")
+        doc = run_hop("landing_to_raw", spark, args, session, Logger("r", json_stream=io.StringIO()))
+        cloudwatch = session.client("cloudwatch")
+        dims = {M.DIMENSION_ENVIRONMENT: "dev", M.DIMENSION_JOB: "landing_to_raw", M.DIMENSION_ENTITY: "providers"}
+        assert _get(cloudwatch, M.ROWS_READ, dims) == [2]
+        assert _get(cloudwatch, M.ROWS_QUARANTINED, dims) == [1]
+    assert {(m["name"], m["dimensions"].get("Entity")): m["value"] for m in doc["metrics"]}[
+        (M.ROWS_VALID, "providers")
+    ] == "1"
