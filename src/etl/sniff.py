@@ -72,7 +72,8 @@ def sniff(head: bytes, *, complete: bool, file: str) -> Dialect:
         raise FeedRejected(file, "the file is empty (no header, no records)", "empty_file")
     encoding, text = _decode(head, complete, file)
     text = text.lstrip("\ufeff")
-    header_line = text.splitlines()[0] if text else ""
+    # The header is the first line that is not blank: Spark's reader and _first_records skip blank lines too.
+    header_line = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = _delimiter(header_line)
     records = _first_records(text, delimiter, limit=200)
     header = tuple(cell.strip() for cell in records[0]) if records else ()
