@@ -1,0 +1,31 @@
+# dev: small, cheap, easy to tear down.
+org         = "energylake"
+environment = "dev"
+region      = "eu-west-1"
+# The dev account; the provider refuses any other (allowed_account_ids). Replace with yours.
+account_id = "111111111111"
+
+glue_job_capacity = {
+  landing_to_raw         = { worker_type = "G.1X", number_of_workers = 2, timeout_minutes = 60, max_retries = 0 }
+  raw_to_transform       = { worker_type = "G.1X", number_of_workers = 2, timeout_minutes = 60, max_retries = 0 }
+  transform_to_analytics = { worker_type = "G.1X", number_of_workers = 2, timeout_minutes = 60, max_retries = 0 }
+}
+glue_version          = "5.1"
+glue_schedule         = "cron(0 6 * * ? *)"
+glue_schedule_enabled = false
+
+landing_expiration_days            = 30
+quarantine_expiration_days         = 30
+noncurrent_version_expiration_days = 7
+athena_results_expiration_days     = 7
+access_log_expiration_days         = 30
+kms_deletion_window_days           = 7
+
+force_destroy       = true
+deletion_protection = false
+
+athena_bytes_scanned_cutoff_per_query = 1073741824 # 1 GiB
+
+alert_emails               = []
+quarantine_ratio_threshold = 0.10
+freshness_threshold_hours  = 48

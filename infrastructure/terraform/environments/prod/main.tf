@@ -1,0 +1,197 @@
+# One environment of the lake. Everything that differs between environments is in
+# terraform.tfvars; this file is identical in every environment (a test checks it).
+
+data "aws_caller_identity" "current" {}
+
+data "aws_iam_session_context" "current" {
+  arn = data.aws_caller_identity.current.arn
+}
+
+locals {
+  # ------------------------------------------------------------------------------------------
+  # The contracts: read once here, passed to the modules as typed values.
+  # ------------------------------------------------------------------------------------------
+  contracts_dir = "${path.module}/../../../../src/contracts"
+  sql_dir       = "${path.module}/../../../../src/sql"
+
+  lake_yaml     = yamldecode(file("${local.contracts_dir}/lake.yaml"))
+  marts_yaml    = yamldecode(file("${local.contracts_dir}/marts.yaml"))
+  personas_yaml = yamldecode(file("${local.contracts_dir}/personas.yaml"))
+
+  # Entity contracts: every YAML file in the folder but the shared conventions.
+  entities = sort([
+    for f in fileset(local.contracts_dir, "*.yaml") : trimsuffix(f, ".yaml")
+    if !contains(["lake", "marts", "personas"], trimsuffix(f, ".yaml"))
+  ])
+  contract_yaml = { for e in local.entities : e => yamldecode(file("${local.contracts_dir}/${e}.yaml")) }
+
+  contracts = {
+    for e, c in local.contract_yaml : e => {
+      description = try(c.description, "")
+      columns = [for col in c.columns : {
+        name        = col.name
+        type        = col.type
+        description = try(col.description, "")
+        pii         = try(col.pii, false)
+      }]
+      transform_layout = try(c.transform.layout, "partitioned")
+      derived = [for col in try(c.transform.derived, []) : {
+        name        = col.name
+        type        = col.type
+        description = try(col.description, "")
+      }]
+    }
+  }
+
+  lake = {
+    partition_key = { name = local.lake_yaml.partition_key.name, type = local.lake_yaml.partition_key.type }
+    lineage       = [for c in local.lake_yaml.lineage : { name = c.name, type = c.type, description = try(c.description, "") }]
+    extra_column = {
+      name        = local.lake_yaml.extra_column.name
+      type        = local.lake_yaml.extra_column.type
+      description = try(local.lake_yaml.extra_column.description, "")
+    }
+    quarantine_table   = local.lake_yaml.quarantine.table
+    quarantine_columns = [for c in local.lake_yaml.quarantine.columns : { name = c.name, type = c.type, description = try(c.description, "") }]
+  }
+
+  marts = [for m in local.marts_yaml.marts : {
+    name         = m.name
+    description  = try(m.description, "")
+    partition_by = try(m.partition_by, [])
+    columns      = [for c in m.columns : { name = c.name, type = c.type, description = try(c.description, "") }]
+  }]
+
+  personas = {
+    for p, v in local.personas_yaml.personas : p => {
+      description     = try(v.description, p)
+      zones           = v.zones
+      classifications = v.classifications
+      quarantine      = try(v.quarantine, false)
+    }
+  }
+
+  # Named queries: every src/sql/*.sql file, whatever their number (none is fine).
+  queries = { for f in fileset(local.sql_dir, "*.sql") : trimsuffix(f, ".sql") => file("${local.sql_dir}/${f}") }
+
+  # ------------------------------------------------------------------------------------------
+  # Names: computed once.
+  # ------------------------------------------------------------------------------------------
+  name_prefix   = "${var.org}-${var.environment}"
+  bucket_prefix = "${var.org}-${var.environment}-${var.region}-${var.account_id}"
+
+  zones            = local.lake_yaml.zones
+  catalogued_zones = [for z in local.zones : z if z != "landing"]
+
+  zone_bucket_names        = { for z in local.zones : z => "${local.bucket_prefix}-${z}" }
+  operational_bucket_names = { for p in ["artifacts", "athena-results"] : p => "${local.bucket_prefix}-${p}" }
+  access_logs_bucket_name  = "${local.bucket_prefix}-access-logs"
+  glue_databases           = { for z in local.catalogued_zones : z => "${var.org}_${var.environment}_${z}" }
+
+  zone_uris = { for z, b in local.zone_bucket_names : z => "s3://${b}" }
+  state_uri = "${local.zone_uris["raw"]}/_lake"
+
+  lake_formation_admins = distinct(concat(var.lake_formation_admins, [data.aws_iam_session_context.current.issuer_arn]))
+  persona_trusted       = length(var.persona_trusted_principals) > 0 ? var.persona_trusted_principals : ["arn:aws:iam::${var.account_id}:root"]
+}
+
+module "data_zones" {
+  source = "../../modules/data_zones"
+
+  environment              = var.environment
+  region                   = var.region
+  account_id               = var.account_id
+  zone_bucket_names        = local.zone_bucket_names
+  operational_bucket_names = local.operational_bucket_names
+  access_logs_bucket_name  = local.access_logs_bucket_name
+  kms_alias                = "${local.name_prefix}-lake"
+  kms_deletion_window_days = var.kms_deletion_window_days
+
+  landing_expiration_days            = var.landing_expiration_days
+  quarantine_prefix                  = "${local.lake.quarantine_table}/"
+  quarantine_expiration_days         = var.quarantine_expiration_days
+  noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
+  athena_results_expiration_days     = var.athena_results_expiration_days
+  access_log_expiration_days         = var.access_log_expiration_days
+
+  force_destroy       = var.force_destroy
+  deletion_protection = var.deletion_protection
+}
+
+module "glue_catalog" {
+  source = "../../modules/glue_catalog"
+
+  databases = local.glue_databases
+  zone_uris = { for z in local.catalogued_zones : z => "s3://${module.data_zones.data_zones_zone_buckets[z]}" }
+  contracts = local.contracts
+  lake      = local.lake
+  marts     = local.marts
+}
+
+module "glue_jobs" {
+  source = "../../modules/glue_jobs"
+
+  name_prefix            = local.name_prefix
+  environment            = var.environment
+  region                 = var.region
+  account_id             = var.account_id
+  jobs                   = var.glue_job_capacity
+  glue_version           = var.glue_version
+  artifacts_bucket       = module.data_zones.data_zones_artifacts_bucket
+  zone_uris              = { for z in local.zones : z => "s3://${module.data_zones.data_zones_zone_buckets[z]}" }
+  state_uri              = local.state_uri
+  databases              = module.glue_catalog.glue_catalog_databases
+  kms_key_arn            = module.data_zones.data_zones_kms_key_arn
+  pii_key_parameter_name = "/${var.org}/${var.environment}/pii-token-key"
+  schedule               = var.glue_schedule
+  schedule_enabled       = var.glue_schedule_enabled
+}
+
+module "lake_formation" {
+  source = "../../modules/lake_formation"
+
+  name_prefix                = local.name_prefix
+  account_id                 = var.account_id
+  admins                     = local.lake_formation_admins
+  databases                  = module.glue_catalog.glue_catalog_databases
+  zone_bucket_arns           = { for z in local.catalogued_zones : z => module.data_zones.data_zones_zone_bucket_arns[z] }
+  kms_key_arn                = module.data_zones.data_zones_kms_key_arn
+  tables                     = module.glue_catalog.glue_catalog_tables
+  quarantine_table           = "raw.${local.lake.quarantine_table}"
+  personas                   = local.personas
+  persona_trusted_principals = local.persona_trusted
+  writers = {
+    for job, arn in module.glue_jobs.glue_jobs_role_arns : job => { role_arn = arn, zones = module.glue_jobs.glue_jobs_writes[job] }
+  }
+}
+
+module "athena" {
+  source = "../../modules/athena"
+
+  name_prefix                    = local.name_prefix
+  region                         = var.region
+  account_id                     = var.account_id
+  personas                       = module.lake_formation.lake_formation_persona_role_names
+  results_bucket                 = module.data_zones.data_zones_athena_results_bucket
+  kms_key_arn                    = module.data_zones.data_zones_kms_key_arn
+  bytes_scanned_cutoff_per_query = var.athena_bytes_scanned_cutoff_per_query
+  force_destroy                  = var.force_destroy
+  databases                      = module.glue_catalog.glue_catalog_databases
+  query_database                 = module.glue_catalog.glue_catalog_databases["analytics"]
+  queries                        = local.queries
+}
+
+module "monitoring" {
+  source = "../../modules/monitoring"
+
+  name_prefix                = local.name_prefix
+  environment                = var.environment
+  region                     = var.region
+  account_id                 = var.account_id
+  kms_key_arn                = module.data_zones.data_zones_kms_key_arn
+  job_names                  = { for job, j in module.glue_jobs.glue_jobs_jobs : job => j.name }
+  entities                   = local.entities
+  alert_emails               = var.alert_emails
+  quarantine_ratio_threshold = var.quarantine_ratio_threshold
+  freshness_threshold_hours  = var.freshness_threshold_hours
+}

@@ -1,0 +1,31 @@
+# prod: sized for the daily volume, long retention, protected against deletion.
+org         = "energylake"
+environment = "prod"
+region      = "eu-west-1"
+# The prod account; the provider refuses any other (allowed_account_ids). Replace with yours.
+account_id = "222222222222"
+
+glue_job_capacity = {
+  landing_to_raw         = { worker_type = "G.1X", number_of_workers = 10, timeout_minutes = 120, max_retries = 1 }
+  raw_to_transform       = { worker_type = "G.2X", number_of_workers = 10, timeout_minutes = 120, max_retries = 1 }
+  transform_to_analytics = { worker_type = "G.1X", number_of_workers = 5, timeout_minutes = 60, max_retries = 1 }
+}
+glue_version          = "5.1"
+glue_schedule         = "cron(0 5 * * ? *)"
+glue_schedule_enabled = true
+
+landing_expiration_days            = 400
+quarantine_expiration_days         = 180
+noncurrent_version_expiration_days = 30
+athena_results_expiration_days     = 30
+access_log_expiration_days         = 365
+kms_deletion_window_days           = 30
+
+force_destroy       = false
+deletion_protection = true
+
+athena_bytes_scanned_cutoff_per_query = 107374182400 # 100 GiB
+
+alert_emails               = []
+quarantine_ratio_threshold = 0.05
+freshness_threshold_hours  = 36

@@ -1,0 +1,335 @@
+# Glue jobs: the three hops (landing_to_raw, raw_to_transform, transform_to_analytics), one
+# least-privilege role per job, a security configuration (S3, CloudWatch and bookmark encryption
+# with the lake key), the SSM parameter that holds the PII token key, and a workflow that starts on
+# a schedule and chains the jobs with conditional triggers.
+
+data "aws_partition" "current" {}
+
+locals {
+  partition = data.aws_partition.current.partition
+
+  # What each job reads and writes (zones) and which Glue database it keeps in step with the lake.
+  access = {
+    landing_to_raw         = { read = ["landing"], write = ["raw"], pii_key = false }
+    raw_to_transform       = { read = ["raw"], write = ["transform"], pii_key = true }
+    transform_to_analytics = { read = ["transform"], write = ["analytics"], pii_key = false }
+  }
+  # The workflow order: each job starts when the previous one succeeded.
+  order = ["landing_to_raw", "raw_to_transform", "transform_to_analytics"]
+
+  job_names   = { for job in keys(var.jobs) : job => "${var.name_prefix}-${job}" }
+  script_keys = { for job in keys(var.jobs) : job => "${var.script_prefix}${job}.py" }
+
+  bucket_of     = { for zone, uri in var.zone_uris : zone => split("/", trimprefix(uri, "s3://"))[0] }
+  state_bucket  = split("/", trimprefix(var.state_uri, "s3://"))[0]
+  state_prefix  = join("/", slice(split("/", trimprefix(var.state_uri, "s3://")), 1, length(split("/", trimprefix(var.state_uri, "s3://")))))
+  artifacts_arn = "arn:${local.partition}:s3:::${var.artifacts_bucket}"
+
+  common_arguments = merge(
+    {
+      "--job-language"                     = "python"
+      "--env"                              = var.environment
+      "--landing_uri"                      = var.zone_uris["landing"]
+      "--raw_uri"                          = var.zone_uris["raw"]
+      "--transform_uri"                    = var.zone_uris["transform"]
+      "--analytics_uri"                    = var.zone_uris["analytics"]
+      "--state_uri"                        = var.state_uri
+      "--extra-py-files"                   = "s3://${var.artifacts_bucket}/${var.library_key}"
+      "--enable-metrics"                   = "true"
+      "--enable-continuous-cloudwatch-log" = "true"
+      "--enable-continuous-log-filter"     = "true"
+      "--job-bookmark-option"              = "job-bookmark-disable"
+      "--TempDir"                          = "s3://${var.artifacts_bucket}/${var.temp_prefix}"
+    },
+    { for zone, db in var.databases : "--${zone}_database" => db },
+  )
+
+  default_arguments = {
+    for job in keys(var.jobs) : job => merge(
+      local.common_arguments,
+      local.access[job].pii_key ? { "--pii_key_parameter" = aws_ssm_parameter.pii_key.name } : {},
+    )
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# PII token key: an SSM SecureString that Terraform creates with a placeholder and never reads
+# back; operators put the real key with `aws ssm put-parameter --overwrite` (docs/infrastructure.md).
+# The job refuses a key shorter than 16 characters, so the placeholder cannot tokenise anything.
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_ssm_parameter" "pii_key" {
+  name        = var.pii_key_parameter_name
+  description = "Key of the PII tokens (HMAC-SHA256) used by ${local.job_names["raw_to_transform"]}."
+  type        = "SecureString"
+  key_id      = var.kms_key_arn
+  value       = "unset"
+
+  lifecycle {
+    ignore_changes = [value]
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Roles: one per job, each limited to the zones it reads and writes.
+# ---------------------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["glue.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [var.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  for_each = var.jobs
+
+  name                 = "${var.name_prefix}-glue-${replace(each.key, "_", "-")}"
+  description          = "Glue job ${local.job_names[each.key]}: reads ${join(", ", local.access[each.key].read)}, writes ${join(", ", local.access[each.key].write)}."
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  max_session_duration = 3600
+}
+
+data "aws_iam_policy_document" "job" {
+  for_each = var.jobs
+
+  statement {
+    sid       = "ReadCode"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.artifacts_arn}/${var.script_prefix}*", "${local.artifacts_arn}/${var.library_key}"]
+  }
+
+  statement {
+    sid       = "TempDir"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["${local.artifacts_arn}/${var.temp_prefix}*"]
+  }
+
+  statement {
+    sid       = "ListCodeAndTemp"
+    actions   = ["s3:ListBucket"]
+    resources = [local.artifacts_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = [var.script_prefix, "${var.script_prefix}*", var.temp_prefix, "${var.temp_prefix}*", var.library_key]
+    }
+  }
+
+  statement {
+    sid       = "ReadZones"
+    actions   = ["s3:GetObject"]
+    resources = [for zone in local.access[each.key].read : "arn:${local.partition}:s3:::${local.bucket_of[zone]}/*"]
+  }
+
+  statement {
+    sid       = "WriteZones"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = [for zone in local.access[each.key].write : "arn:${local.partition}:s3:::${local.bucket_of[zone]}/*"]
+  }
+
+  statement {
+    # The lake's own catalog (HEAD, table versions, run manifests, lock).
+    sid       = "LakeState"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["arn:${local.partition}:s3:::${local.state_bucket}/${local.state_prefix}/*"]
+  }
+
+  statement {
+    sid     = "ListZones"
+    actions = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = distinct(concat(
+      [for zone in concat(local.access[each.key].read, local.access[each.key].write) : "arn:${local.partition}:s3:::${local.bucket_of[zone]}"],
+      ["arn:${local.partition}:s3:::${local.state_bucket}"],
+    ))
+  }
+
+  statement {
+    sid       = "LakeKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    resources = [var.kms_key_arn]
+  }
+
+  statement {
+    # Keep the Glue catalog in step with the lake commit: partitions and snapshot table locations
+    # of the tables this job writes.
+    sid = "CatalogSync"
+    actions = [
+      "glue:GetDatabase",
+      "glue:GetTable",
+      "glue:GetTables",
+      "glue:UpdateTable",
+      "glue:GetPartition",
+      "glue:GetPartitions",
+      "glue:BatchGetPartition",
+      "glue:CreatePartition",
+      "glue:BatchCreatePartition",
+      "glue:UpdatePartition",
+      "glue:DeletePartition",
+      "glue:BatchDeletePartition",
+    ]
+    resources = concat(
+      ["arn:${local.partition}:glue:${var.region}:${var.account_id}:catalog"],
+      [for zone in local.access[each.key].write : "arn:${local.partition}:glue:${var.region}:${var.account_id}:database/${var.databases[zone]}"],
+      [for zone in local.access[each.key].write : "arn:${local.partition}:glue:${var.region}:${var.account_id}:table/${var.databases[zone]}/*"],
+    )
+  }
+
+  statement {
+    # Lake Formation vends access to the catalogued tables; the action has no resource-level form.
+    sid       = "LakeFormationAccess"
+    actions   = ["lakeformation:GetDataAccess"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "Logs"
+    actions = [
+      "logs:CreateLogGroup",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "logs:AssociateKmsKey",
+    ]
+    resources = [
+      "arn:${local.partition}:logs:${var.region}:${var.account_id}:log-group:/aws-glue/*",
+      "arn:${local.partition}:logs:${var.region}:${var.account_id}:log-group:/aws-glue/*:log-stream:*",
+    ]
+  }
+
+  statement {
+    # Custom job metrics; PutMetricData has no resource-level form, so it is limited by namespace.
+    sid       = "Metrics"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = [var.metrics_namespace, "Glue"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.access[each.key].pii_key ? [1] : []
+    content {
+      sid       = "PiiKey"
+      actions   = ["ssm:GetParameter"]
+      resources = [aws_ssm_parameter.pii_key.arn]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  for_each = var.jobs
+
+  name   = "lake-access"
+  role   = aws_iam_role.this[each.key].id
+  policy = data.aws_iam_policy_document.job[each.key].json
+}
+
+# ---------------------------------------------------------------------------------------------
+# Security configuration and jobs
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_glue_security_configuration" "this" {
+  name = "${var.name_prefix}-glue"
+
+  encryption_configuration {
+    s3_encryption {
+      s3_encryption_mode = "SSE-KMS"
+      kms_key_arn        = var.kms_key_arn
+    }
+    cloudwatch_encryption {
+      cloudwatch_encryption_mode = "SSE-KMS"
+      kms_key_arn                = var.kms_key_arn
+    }
+    job_bookmarks_encryption {
+      job_bookmarks_encryption_mode = "CSE-KMS"
+      kms_key_arn                   = var.kms_key_arn
+    }
+  }
+}
+
+resource "aws_glue_job" "this" {
+  for_each = var.jobs
+
+  name                   = local.job_names[each.key]
+  description            = "Energy lake ${var.environment}: ${replace(each.key, "_", " ")}."
+  role_arn               = aws_iam_role.this[each.key].arn
+  glue_version           = var.glue_version
+  worker_type            = each.value.worker_type
+  number_of_workers      = each.value.number_of_workers
+  timeout                = each.value.timeout_minutes
+  max_retries            = each.value.max_retries
+  security_configuration = aws_glue_security_configuration.this.name
+  default_arguments      = local.default_arguments[each.key]
+
+  command {
+    name            = "glueetl"
+    script_location = "s3://${var.artifacts_bucket}/${local.script_keys[each.key]}"
+    python_version  = "3"
+  }
+
+  execution_property {
+    # The lake lock serialises runs anyway; a second concurrent run would only wait and fail.
+    max_concurrent_runs = 1
+  }
+
+  tags = {
+    Job = each.key
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Workflow: scheduled start, then each job when the previous one succeeded.
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_glue_workflow" "this" {
+  name                = "${var.name_prefix}-pipeline"
+  description         = "Landing -> raw -> transform -> analytics, one run at a time."
+  max_concurrent_runs = 1
+}
+
+resource "aws_glue_trigger" "start" {
+  name              = "${var.name_prefix}-start"
+  description       = "Starts ${local.job_names[local.order[0]]} on schedule."
+  workflow_name     = aws_glue_workflow.this.name
+  type              = "SCHEDULED"
+  schedule          = var.schedule
+  enabled           = var.schedule_enabled
+  start_on_creation = var.schedule_enabled
+
+  actions {
+    job_name = aws_glue_job.this[local.order[0]].name
+  }
+}
+
+resource "aws_glue_trigger" "next" {
+  for_each = { for i, job in slice(local.order, 1, length(local.order)) : job => local.order[i] }
+
+  name          = "${var.name_prefix}-after-${replace(each.value, "_", "-")}"
+  description   = "Starts ${local.job_names[each.key]} when ${local.job_names[each.value]} succeeded."
+  workflow_name = aws_glue_workflow.this.name
+  type          = "CONDITIONAL"
+  # A conditional trigger does nothing until it is activated.
+  start_on_creation = true
+
+  predicate {
+    conditions {
+      job_name         = aws_glue_job.this[each.value].name
+      state            = "SUCCEEDED"
+      logical_operator = "EQUALS"
+    }
+  }
+
+  actions {
+    job_name = aws_glue_job.this[each.key].name
+  }
+}

@@ -1,0 +1,39 @@
+output "glue_jobs_jobs" {
+  description = "Per job key: the Glue job name and the script key in the artifacts bucket."
+  value       = { for job, j in aws_glue_job.this : job => { name = j.name, script_key = local.script_keys[job] } }
+}
+
+output "glue_jobs_default_arguments" {
+  description = "Per job key: the default arguments the job starts with."
+  value       = local.default_arguments
+}
+
+output "glue_jobs_library_key" {
+  description = "Key of the pipeline library archive in the artifacts bucket."
+  value       = var.library_key
+}
+
+output "glue_jobs_role_arns" {
+  description = "Per job key: the job's IAM role ARN."
+  value       = { for job, r in aws_iam_role.this : job => r.arn }
+}
+
+output "glue_jobs_writes" {
+  description = "Per job key: the zones the job writes (for Lake Formation grants)."
+  value       = { for job in keys(var.jobs) : job => local.access[job].write }
+}
+
+output "glue_jobs_workflow_name" {
+  description = "Name of the Glue workflow that chains the jobs."
+  value       = aws_glue_workflow.this.name
+}
+
+output "glue_jobs_security_configuration" {
+  description = "Name of the Glue security configuration."
+  value       = aws_glue_security_configuration.this.name
+}
+
+output "glue_jobs_pii_key_parameter" {
+  description = "Name of the SSM parameter holding the PII token key."
+  value       = aws_ssm_parameter.pii_key.name
+}

@@ -1,0 +1,186 @@
+variable "name_prefix" {
+  description = "Prefix of every name in this module (<org>-<env>), computed once by the environment."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,40}$", var.name_prefix))
+    error_message = "name_prefix must be lowercase letters, digits or hyphens (2-41 characters)."
+  }
+}
+
+variable "environment" {
+  description = "Deployment name, passed to the jobs as --env."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.environment))
+    error_message = "environment must be 2-10 lowercase letters or digits, starting with a letter."
+  }
+}
+
+variable "region" {
+  description = "AWS region (for ARNs in the job policies)."
+  type        = string
+}
+
+variable "account_id" {
+  description = "AWS account id (for ARNs in the job policies)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be 12 digits."
+  }
+}
+
+variable "jobs" {
+  description = "Capacity of each job, keyed by job key (landing_to_raw, raw_to_transform, transform_to_analytics)."
+  type = map(object({
+    worker_type       = string
+    number_of_workers = number
+    timeout_minutes   = number
+    max_retries       = number
+  }))
+
+  validation {
+    condition     = toset(keys(var.jobs)) == toset(["landing_to_raw", "raw_to_transform", "transform_to_analytics"])
+    error_message = "jobs must have exactly the keys landing_to_raw, raw_to_transform and transform_to_analytics (src/etl/job_args.py JOBS)."
+  }
+  validation {
+    condition     = alltrue([for j in values(var.jobs) : contains(["G.1X", "G.2X", "G.4X", "G.8X", "G.025X", "R.1X", "R.2X", "R.4X", "R.8X"], j.worker_type)])
+    error_message = "worker_type must be a Glue Spark worker type (G.1X, G.2X, G.4X, G.8X, G.025X, R.1X-R.8X)."
+  }
+  validation {
+    condition     = alltrue([for j in values(var.jobs) : j.number_of_workers >= 2 && floor(j.number_of_workers) == j.number_of_workers])
+    error_message = "number_of_workers must be a whole number of at least 2 (a driver and one executor)."
+  }
+  validation {
+    condition     = alltrue([for j in values(var.jobs) : j.timeout_minutes >= 1 && j.timeout_minutes <= 2880])
+    error_message = "timeout_minutes must be between 1 and 2880."
+  }
+  validation {
+    condition     = alltrue([for j in values(var.jobs) : j.max_retries >= 0 && j.max_retries <= 10])
+    error_message = "max_retries must be between 0 and 10."
+  }
+}
+
+variable "glue_version" {
+  description = "Glue version of the jobs; the product targets 5.1 (Spark 3.5.6, Python 3.11, Java 17)."
+  type        = string
+  default     = "5.1"
+
+  validation {
+    condition     = contains(["5.0", "5.1"], var.glue_version)
+    error_message = "glue_version must be 5.0 or 5.1 (Spark 3.5, Python 3.11), the runtimes the pipeline is built for."
+  }
+}
+
+variable "artifacts_bucket" {
+  description = "Bucket holding the job scripts and the pipeline library (uploaded by src/scripts/deploy_glue_jobs.py)."
+  type        = string
+}
+
+variable "script_prefix" {
+  description = "Key prefix of the job scripts; a job's script is <prefix><job key>.py."
+  type        = string
+  default     = "glue/scripts/"
+
+  validation {
+    condition     = can(regex("^[a-z0-9_/-]+/$", var.script_prefix))
+    error_message = "script_prefix must end with /."
+  }
+}
+
+variable "library_key" {
+  description = "Key of the pipeline library archive passed in --extra-py-files."
+  type        = string
+  default     = "glue/lib/energy_lake.zip"
+
+  validation {
+    condition     = endswith(var.library_key, ".zip")
+    error_message = "library_key must name a .zip archive."
+  }
+}
+
+variable "temp_prefix" {
+  description = "Key prefix of the Glue --TempDir in the artifacts bucket."
+  type        = string
+  default     = "glue/tmp/"
+
+  validation {
+    condition     = can(regex("^[a-z0-9_/-]+/$", var.temp_prefix))
+    error_message = "temp_prefix must end with /."
+  }
+}
+
+variable "zone_uris" {
+  description = "Root URI of each zone (landing, raw, transform, analytics), passed as --<zone>_uri."
+  type        = map(string)
+
+  validation {
+    condition     = toset(keys(var.zone_uris)) == toset(["landing", "raw", "transform", "analytics"])
+    error_message = "zone_uris must have exactly the keys landing, raw, transform and analytics."
+  }
+  validation {
+    condition     = alltrue([for u in values(var.zone_uris) : can(regex("^s3://[a-z0-9][a-z0-9.-]+[a-z0-9]$", u))])
+    error_message = "zone_uris must be bucket roots (s3://bucket)."
+  }
+}
+
+variable "state_uri" {
+  description = "URI of the lake's own catalog (HEAD, table versions, run manifests, lock), passed as --state_uri."
+  type        = string
+
+  validation {
+    condition     = can(regex("^s3://[a-z0-9][a-z0-9.-]+[a-z0-9]/[A-Za-z0-9_.-]+$", var.state_uri))
+    error_message = "state_uri must be s3://bucket/<folder>."
+  }
+}
+
+variable "databases" {
+  description = "Glue database per catalogued zone (raw, transform, analytics), passed as --<zone>_database."
+  type        = map(string)
+
+  validation {
+    condition     = toset(keys(var.databases)) == toset(["raw", "transform", "analytics"])
+    error_message = "databases must have exactly the keys raw, transform and analytics."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "The lake's KMS key: security configuration, SSM parameter, job access."
+  type        = string
+}
+
+variable "pii_key_parameter_name" {
+  description = "Name of the SSM SecureString parameter holding the PII token key (passed as --pii_key_parameter)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", var.pii_key_parameter_name))
+    error_message = "pii_key_parameter_name must be a hierarchical SSM name starting with /."
+  }
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace the jobs may publish custom metrics to."
+  type        = string
+  default     = "EnergyLake"
+}
+
+variable "schedule" {
+  description = "Cron expression (UTC) of the workflow's start trigger."
+  type        = string
+  default     = "cron(0 5 * * ? *)"
+
+  validation {
+    condition     = can(regex("^cron\\(.+\\)$", var.schedule))
+    error_message = "schedule must be a cron(...) expression."
+  }
+}
+
+variable "schedule_enabled" {
+  description = "Whether the scheduled start trigger is active."
+  type        = bool
+  default     = true
+}
