@@ -38,10 +38,10 @@ run: setup ## Run the local pipeline on the sample feeds and print the answers
 	done
 	$(VENV)/bin/energy-lake report --lake $(LAKE)
 
-test: setup ## Run every test
+test: setup checkov-venv ## Run every test
 	$(PY) -m pytest -q
 
-lint: setup ## ruff + mypy on src/
+lint: setup infra-lint ## ruff + mypy on src/
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
 	@mkdir -p .build && ln -sfn ../src .build/energy_lake
@@ -54,6 +54,25 @@ fmt: setup ## Fix what the linters can fix
 
 bench: setup ## Benchmarks (not part of make test)
 	$(PY) bench/run_bench.py
+
+# Infrastructure checks. checkov has its own virtualenv: its pins conflict with moto's boto3 and python-hcl2.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_STAMP := .venv-checkov/.installed-$(CHECKOV_VERSION)
+.PHONY: checkov-venv infra-lint
+
+$(CHECKOV_STAMP):
+	@test -x .venv-checkov/bin/python || $(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet --upgrade pip
+	.venv-checkov/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+	@rm -f .venv-checkov/.installed-*; touch $(CHECKOV_STAMP)
+
+checkov-venv: $(CHECKOV_STAMP) ## Create .venv-checkov (checkov for the Terraform code)
+
+infra-lint: setup checkov-venv ## terraform fmt -check, checkov, module README tables
+	@if command -v terraform >/dev/null; then terraform fmt -check -recursive infrastructure/terraform; \
+	  else echo "terraform not on PATH: skipping terraform fmt (the tests skip too)"; fi
+	.venv-checkov/bin/checkov -d infrastructure --framework terraform --skip-download --quiet --compact
+	$(PY) infrastructure/terraform/readme_tables.py --check
 
 clean: ## Remove the local lake and caches (keeps .venv)
 	rm -rf $(LAKE) .pytest_cache .mypy_cache .ruff_cache .build spark-warehouse

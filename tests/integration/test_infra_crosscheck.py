@@ -1,0 +1,199 @@
+"""Terraform and the Python side agree: static checks on the HCL (python-hcl2), no terraform binary needed.
+
+The values Terraform computes (table columns, job arguments, named queries, alarm metrics) are also
+checked on the plan and the moto apply in test_terraform.py; these checks read the source itself.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+
+from energy_lake.etl import metric_names
+from energy_lake.etl.contracts import ENTITIES
+from energy_lake.etl.job_args import DATABASE_ARGUMENTS, JOBS, REQUIRED
+from tests.integration.terraform_harness import ENVIRONMENTS, MODULES, REPO, TERRAFORM_ROOT
+
+MODULES_DIR = TERRAFORM_ROOT / "modules"
+ENVIRONMENTS_DIR = TERRAFORM_ROOT / "environments"
+SHARED_FILES = ("backend.tf", "providers.tf", "main.tf", "variables.tf", "outputs.tf")
+
+
+def load(path: Path) -> dict[str, Any]:
+    with path.open() as handle:
+        return dict(hcl2.load(handle))
+
+
+def locals_of(path: Path) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for block in load(path).get("locals", []):
+        merged.update(block)
+    return merged
+
+
+def variable_defaults(module: str) -> dict[str, Any]:
+    out = {}
+    for block in load(MODULES_DIR / module / "variables.tf")["variable"]:
+        for name, spec in block.items():
+            if "default" in spec:
+                out[name] = spec["default"]
+    return out
+
+
+def test_every_module_has_the_five_files() -> None:
+    for module in MODULES:
+        names = {p.name for p in (MODULES_DIR / module).iterdir()}
+        assert {"main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"} <= names, module
+    assert {p.name for p in MODULES_DIR.iterdir() if p.is_dir()} == set(MODULES)
+
+
+def test_modules_never_configure_providers_or_reach_outside() -> None:
+    for module in MODULES:
+        for tf in (MODULES_DIR / module).glob("*.tf"):
+            text = tf.read_text()
+            assert not re.search(r'^provider\s+"', text, flags=re.M), tf
+            assert "backend" not in load(tf).get("terraform", [{}])[0], tf
+            assert "../" not in text, f"{tf} reaches outside its module by relative path"
+
+
+def test_variables_are_typed_and_described() -> None:
+    for module in MODULES:
+        for block in load(MODULES_DIR / module / "variables.tf")["variable"]:
+            for name, spec in block.items():
+                assert spec.get("description"), f"{module}.{name} has no description"
+                assert "type" in spec and "any" not in str(spec["type"]), f"{module}.{name} must have a concrete type"
+        for block in load(MODULES_DIR / module / "outputs.tf")["output"]:
+            for name, spec in block.items():
+                assert name.startswith(f"{module}_"), f"output {name} of {module} must start with the module noun"
+                assert spec.get("description"), f"{module}.{name} has no description"
+
+
+def test_environments_differ_only_in_their_tfvars() -> None:
+    for name in SHARED_FILES:
+        texts = {env: (ENVIRONMENTS_DIR / env / name).read_text() for env in ENVIRONMENTS}
+        assert len(set(texts.values())) == 1, f"{name} differs between {', '.join(ENVIRONMENTS)}"
+    dev, prod = (load(ENVIRONMENTS_DIR / env / "terraform.tfvars") for env in ENVIRONMENTS)
+    assert dev["environment"] == "dev" and prod["environment"] == "prod"
+    assert dev["force_destroy"] is True and prod["force_destroy"] is False
+    assert dev["deletion_protection"] is False and prod["deletion_protection"] is True
+    assert prod["quarantine_expiration_days"] > dev["quarantine_expiration_days"]
+    assert prod["kms_deletion_window_days"] == 30
+    workers = {
+        env: sum(j["number_of_workers"] for j in t["glue_job_capacity"].values())
+        for env, t in (("dev", dev), ("prod", prod))
+    }
+    assert workers["prod"] > workers["dev"]
+
+
+def test_backend_is_s3_with_lock_file_and_partial() -> None:
+    for env in ENVIRONMENTS:
+        (backend,) = load(ENVIRONMENTS_DIR / env / "backend.tf")["terraform"][0]["backend"]
+        settings = backend["s3"]
+        assert settings["use_lockfile"] is True
+        assert not {"bucket", "key", "region"} & set(settings), "bucket/key/region come from -backend-config"
+
+
+def test_job_keys_scripts_and_library() -> None:
+    defaults = variable_defaults("glue_jobs")
+    for env in ENVIRONMENTS:
+        assert set(load(ENVIRONMENTS_DIR / env / "terraform.tfvars")["glue_job_capacity"]) == set(JOBS)
+    # The script of job J is <script_prefix>J.py in the artifacts bucket; the repo file is src/etl/J.py.
+    assert defaults["script_prefix"] == "glue/scripts/"
+    assert "${var.script_prefix}${job}.py" in str(locals_of(MODULES_DIR / "glue_jobs" / "main.tf")["script_keys"])
+    for job in JOBS:
+        assert (REPO / "src" / "etl" / f"{job}.py").is_file(), f"no script for job {job}"
+    assert defaults["library_key"] == "glue/lib/energy_lake.zip"
+    assert defaults["glue_version"] == "5.1"
+
+
+def test_every_required_job_argument_is_set_by_terraform() -> None:
+    local = locals_of(MODULES_DIR / "glue_jobs" / "main.tf")
+    common = set(re.findall(r"[\"']--([A-Za-z_-]+)[\"']", str(local["common_arguments"])))
+    per_job = set(re.findall(r"[\"']--([A-Za-z_-]+)[\"']", str(local["default_arguments"])))
+    access = local["access"]
+    assert set(access) == set(JOBS)
+    for job in JOBS:
+        for name in REQUIRED[job]:
+            if name in common:
+                continue
+            assert name == "pii_key_parameter" and name in per_job and access[job]["pii_key"], (
+                f"--{name} is not set for {job}"
+            )
+        assert access[job]["pii_key"] == ("pii_key_parameter" in REQUIRED[job])
+    # --<zone>_database for every catalogued zone, the names job_args expects.
+    assert "--${zone}_database" in str(local["common_arguments"])
+    assert {f"{zone}_database" for zone in ("raw", "transform", "analytics")} == set(DATABASE_ARGUMENTS)
+    for flag in ("job-language", "env", "extra-py-files", "enable-metrics", "enable-continuous-cloudwatch-log"):
+        assert flag in common
+
+
+def test_alarm_metric_names_are_the_python_constants() -> None:
+    local = locals_of(MODULES_DIR / "monitoring" / "main.tf")
+    assert set(local["metric"].values()) == set(metric_names.METRICS)
+    assert set(local["dimension"].values()) == set(metric_names.DIMENSIONS)
+    assert variable_defaults("monitoring")["metrics_namespace"] == metric_names.NAMESPACE
+    assert variable_defaults("glue_jobs")["metrics_namespace"] == metric_names.NAMESPACE
+    # No metric name written anywhere else in the module: alarms and dashboard go through local.metric.
+    text = (MODULES_DIR / "monitoring" / "main.tf").read_text()
+    for name in metric_names.METRICS:
+        assert text.count(f'"{name}"') == 1, name
+
+
+def test_environment_reads_the_contract_folders() -> None:
+    local = locals_of(ENVIRONMENTS_DIR / "dev" / "main.tf")
+    base = ENVIRONMENTS_DIR / "dev"
+    for key, folder in (("contracts_dir", "src/contracts"), ("sql_dir", "src/sql")):
+        path = str(local[key]).replace("${path.module}", str(base))
+        assert Path(path).resolve() == (REPO / folder).resolve()
+    # Entities: every contract YAML but the shared conventions, as the Python side lists them.
+    conventions = {"lake", "marts", "personas"}
+    found = {p.stem for p in (REPO / "src" / "contracts").glob("*.yaml")} - conventions
+    assert found == set(ENTITIES)
+
+
+def test_every_sql_file_can_become_a_named_query() -> None:
+    pattern = None
+    for block in load(MODULES_DIR / "athena" / "variables.tf")["variable"]:
+        if "queries" in block:
+            pattern = re.search(r'regex\("(.+?)", k\)', str(block["queries"]["validation"][0]["condition"]))
+    assert pattern
+    regex = pattern.group(1).replace("\\\\", "\\")
+    for sql in (REPO / "src" / "sql").glob("*.sql"):
+        assert re.fullmatch(regex, sql.stem), sql
+        assert 0 < len(sql.read_text()) <= 262144, sql
+
+
+def test_module_readme_tables_are_current() -> None:
+    spec = importlib.util.spec_from_file_location("readme_tables", TERRAFORM_ROOT / "readme_tables.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name in MODULES:
+        readme = MODULES_DIR / name / "README.md"
+        assert module.render(readme.read_text(), MODULES_DIR / name) == readme.read_text(), (
+            f"{readme} is stale: run .venv/bin/python infrastructure/terraform/readme_tables.py"
+        )
+
+
+@pytest.mark.parametrize("doc", ["docs/infrastructure.md", "docs/security.md"])
+def test_docs_exist(doc: str) -> None:
+    assert (REPO / doc).read_text().strip()
+
+
+def test_every_checkov_skip_has_a_reason_and_is_listed() -> None:
+    security = (REPO / "docs" / "security.md").read_text()
+    skips = []
+    for tf in TERRAFORM_ROOT.rglob("*.tf"):
+        for line in tf.read_text().splitlines():
+            match = re.search(r"#checkov:skip=([A-Z0-9_]+):(.*)", line)
+            if match:
+                skips.append((tf, match.group(1), match.group(2).strip()))
+    assert skips
+    for tf, check, reason in skips:
+        assert len(reason) > 20, f"{tf}: skip {check} needs a reason"
+        assert check in security, f"{check} ({tf}) is not listed in docs/security.md"
