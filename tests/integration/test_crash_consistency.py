@@ -16,6 +16,7 @@ import pytest
 from energy_lake.cli.local_athena import LocalAthena
 from energy_lake.cli.run import run_pipeline
 from energy_lake.etl.catalog import LakeCatalog
+from energy_lake.etl.contracts import ENTITIES
 from energy_lake.etl.failpoints import ENV
 from energy_lake.etl.storage import LocalStorage, join
 from tests.lake_content import TABLES, business_content
@@ -66,7 +67,7 @@ def _assert_consistent(lake: Path) -> int:
     raw_runs = {
         (n.split(".")[1], pid.split("=")[1]): p.run_id
         for n in snapshot.head["tables"]
-        if n.startswith("raw.") and n != "raw.quarantine"
+        if n in {f"raw.{e}" for e in ENTITIES}
         for pid, p in (snapshot.table(n).partitions.items() if snapshot.table(n) else [])  # type: ignore[union-attr]
     }
     quarantine = snapshot.table("raw.quarantine")
