@@ -25,6 +25,7 @@ import pytest
 from energy_lake.etl import metric_names
 from energy_lake.etl.contracts import ENTITIES, load_contract, load_marts
 from energy_lake.etl.job_args import JOBS, REQUIRED
+from energy_lake.etl.quality import RESULTS_PARTITION, RESULTS_TABLE, results_schema
 from energy_lake.etl.schemas import mart_schema, quarantine_schema, raw_schema, transform_schema
 from tests.integration.terraform_harness import (
     ENVIRONMENTS,
@@ -79,7 +80,7 @@ NOT_DESTROYED = {
         f"module.lake_formation.aws_lakeformation_permissions.{name}": (
             "after RevokePermissions moto still lists the grant, so the provider reports the revoke as failed"
         )
-        for name in ("quarantine", "writer_locations")
+        for name in ("quarantine", "writer_locations", "writer_shared_tables")
     },
 }
 # Test-only overrides of module arguments, written into the scratch copy beside NOT_APPLIED.
@@ -334,6 +335,7 @@ def expected_tables() -> dict[str, tuple[list[tuple[str, str]], list[tuple[str, 
         keys = ("ingest_date",) if contract.transform_layout == "partitioned" else ()
         tables[f"transform.{entity}"] = _expected(transform_schema(contract), keys)
     tables["raw.quarantine"] = _expected(quarantine_schema(), ("entity", "ingest_date"))
+    tables[RESULTS_TABLE] = _expected(results_schema(), (RESULTS_PARTITION,))
     for mart in load_marts():
         tables[f"analytics.{mart.name}"] = _expected(
             mart_schema(mart.name), ("ingest_date",) if mart.partition_by else ()

@@ -71,6 +71,17 @@ locals {
     }
   }
 
+  # Tables whose columns the Python side generates (make the generated files with the project's
+  # generator; Terraform reads them): the data quality results, written by every job.
+  quality_results_doc = jsondecode(file("${local.contracts_dir}/generated/quality_results_table.json"))
+  extra_tables = {
+    (local.quality_results_doc.table) = {
+      description    = "Data quality results: one partition per run (docs/data-quality.md)."
+      columns        = [for c in local.quality_results_doc.columns : { name = c.name, type = c.type, description = try(c.description, "") }]
+      partition_keys = [for c in local.quality_results_doc.partition_keys : { name = c.name, type = c.type, description = try(c.description, "") }]
+    }
+  }
+
   # Named queries: every src/sql/*.sql file, whatever their number (none is fine).
   queries = { for f in fileset(local.sql_dir, "*.sql") : trimsuffix(f, ".sql") => file("${local.sql_dir}/${f}") }
 
@@ -121,11 +132,12 @@ module "data_zones" {
 module "glue_catalog" {
   source = "../../modules/glue_catalog"
 
-  databases = local.glue_databases
-  zone_uris = { for z in local.catalogued_zones : z => "s3://${module.data_zones.data_zones_zone_buckets[z]}" }
-  contracts = local.contracts
-  lake      = local.lake
-  marts     = local.marts
+  databases    = local.glue_databases
+  zone_uris    = { for z in local.catalogued_zones : z => "s3://${module.data_zones.data_zones_zone_buckets[z]}" }
+  contracts    = local.contracts
+  lake         = local.lake
+  marts        = local.marts
+  extra_tables = local.extra_tables
 }
 
 module "glue_jobs" {
@@ -145,6 +157,7 @@ module "glue_jobs" {
   pii_key_parameter_name = "/${var.org}/${var.environment}/pii-token-key"
   schedule               = var.glue_schedule
   schedule_enabled       = var.glue_schedule_enabled
+  shared_tables          = keys(local.extra_tables)
 }
 
 module "lake_formation" {
@@ -161,7 +174,11 @@ module "lake_formation" {
   personas                   = local.personas
   persona_trusted_principals = local.persona_trusted
   writers = {
-    for job, arn in module.glue_jobs.glue_jobs_role_arns : job => { role_arn = arn, zones = module.glue_jobs.glue_jobs_writes[job] }
+    for job, arn in module.glue_jobs.glue_jobs_role_arns : job => {
+      role_arn = arn
+      zones    = module.glue_jobs.glue_jobs_writes[job]
+      tables   = module.glue_jobs.glue_jobs_shared_tables
+    }
   }
 }
 

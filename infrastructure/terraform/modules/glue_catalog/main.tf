@@ -77,7 +77,19 @@ locals {
     }
   }
 
-  tables = merge(local.raw_tables, local.quarantine_table, local.transform_tables, local.mart_tables)
+  # Tables described by generated files (the data quality results): columns and keys as given.
+  extra_tables = {
+    for key, t in var.extra_tables : key => {
+      zone           = split(".", key)[0]
+      name           = split(".", key)[1]
+      description    = t.description
+      columns        = [for col in t.columns : { name = col.name, type = replace(col.type, " ", ""), comment = col.description }]
+      partition_keys = [for col in t.partition_keys : { name = col.name, type = replace(col.type, " ", ""), comment = col.description }]
+      pii_columns    = []
+    }
+  }
+
+  tables = merge(local.raw_tables, local.quarantine_table, local.transform_tables, local.mart_tables, local.extra_tables)
 
   partitioned_tables = { for k, t in local.tables : k => t if length(t.partition_keys) > 0 }
   snapshot_tables    = { for k, t in local.tables : k => t if length(t.partition_keys) == 0 }

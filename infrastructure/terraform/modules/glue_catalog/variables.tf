@@ -109,3 +109,26 @@ variable "database_description" {
   type        = string
   default     = "Energy trading data lake"
 }
+
+variable "extra_tables" {
+  description = "Further lake tables described by generated files (e.g. src/contracts/generated/quality_results_table.json), keyed <zone>.<table>."
+  type = map(object({
+    description = optional(string, "")
+    columns = list(object({
+      name        = string
+      type        = string
+      description = optional(string, "")
+    }))
+    partition_keys = list(object({
+      name        = string
+      type        = string
+      description = optional(string, "")
+    }))
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.extra_tables) : can(regex("^(raw|transform|analytics)\\.[a-z_]+$", k))])
+    error_message = "extra_tables keys must be <zone>.<table> with a catalogued zone."
+  }
+}

@@ -136,6 +136,18 @@ data "aws_iam_policy_document" "job" {
     resources = [for zone in local.access[each.key].write : "arn:${local.partition}:s3:::${local.bucket_of[zone]}/*"]
   }
 
+  dynamic "statement" {
+    # Tables every job appends to (the data quality results), wherever its own zone is.
+    for_each = length(var.shared_tables) > 0 ? [1] : []
+    content {
+      sid     = "WriteSharedTables"
+      actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+      resources = [
+        for t in var.shared_tables : "arn:${local.partition}:s3:::${local.bucket_of[split(".", t)[0]]}/${split(".", t)[1]}/*"
+      ]
+    }
+  }
+
   statement {
     # The lake's own catalog (HEAD, table versions, run manifests, lock).
     sid       = "LakeState"
@@ -148,6 +160,7 @@ data "aws_iam_policy_document" "job" {
     actions = ["s3:ListBucket", "s3:GetBucketLocation"]
     resources = distinct(concat(
       [for zone in concat(local.access[each.key].read, local.access[each.key].write) : "arn:${local.partition}:s3:::${local.bucket_of[zone]}"],
+      [for t in var.shared_tables : "arn:${local.partition}:s3:::${local.bucket_of[split(".", t)[0]]}"],
       ["arn:${local.partition}:s3:::${local.state_bucket}"],
     ))
   }
@@ -176,11 +189,13 @@ data "aws_iam_policy_document" "job" {
       "glue:DeletePartition",
       "glue:BatchDeletePartition",
     ]
-    resources = concat(
+    resources = distinct(concat(
       ["arn:${local.partition}:glue:${var.region}:${var.account_id}:catalog"],
       [for zone in local.access[each.key].write : "arn:${local.partition}:glue:${var.region}:${var.account_id}:database/${var.databases[zone]}"],
       [for zone in local.access[each.key].write : "arn:${local.partition}:glue:${var.region}:${var.account_id}:table/${var.databases[zone]}/*"],
-    )
+      [for t in var.shared_tables : "arn:${local.partition}:glue:${var.region}:${var.account_id}:database/${var.databases[split(".", t)[0]]}"],
+      [for t in var.shared_tables : "arn:${local.partition}:glue:${var.region}:${var.account_id}:table/${var.databases[split(".", t)[0]]}/${split(".", t)[1]}"],
+    ))
   }
 
   statement {

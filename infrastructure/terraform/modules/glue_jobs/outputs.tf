@@ -37,3 +37,8 @@ output "glue_jobs_pii_key_parameter" {
   description = "Name of the SSM parameter holding the PII token key."
   value       = aws_ssm_parameter.pii_key.name
 }
+
+output "glue_jobs_shared_tables" {
+  description = "Tables every job writes besides its own zone (for Lake Formation grants)."
+  value       = var.shared_tables
+}

@@ -184,3 +184,14 @@ variable "schedule_enabled" {
   type        = bool
   default     = true
 }
+
+variable "shared_tables" {
+  description = "Tables every job writes besides its own zone (<zone>.<table>; the data quality results): S3 and catalog access to them."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for t in var.shared_tables : can(regex("^(raw|transform|analytics)\\.[a-z_]+$", t))])
+    error_message = "shared_tables entries must be <zone>.<table>."
+  }
+}

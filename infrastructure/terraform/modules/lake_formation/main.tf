@@ -352,3 +352,19 @@ resource "aws_lakeformation_permissions" "writer_locations" {
     arn = aws_lakeformation_resource.this[each.value.zone].arn
   }
 }
+
+resource "aws_lakeformation_permissions" "writer_shared_tables" {
+  for_each = merge([
+    for job, w in var.writers : { for t in w.tables : "${job}/${t}" => { role_arn = w.role_arn, table = t } }
+  ]...)
+
+  principal   = each.value.role_arn
+  permissions = ["SELECT", "INSERT", "DELETE", "ALTER", "DESCRIBE"]
+
+  table {
+    database_name = var.tables[each.value.table].database
+    name          = var.tables[each.value.table].name
+  }
+
+  depends_on = [aws_lakeformation_data_lake_settings.this]
+}

@@ -117,9 +117,10 @@ variable "persona_trusted_principals" {
 }
 
 variable "writers" {
-  description = "Glue job roles and the zones they write, keyed by job key: they get catalog grants on those zones."
+  description = "Glue job roles, keyed by job key, with the zones they write and the further tables (<zone>.<table>) every job writes: they get catalog grants on those."
   type = map(object({
     role_arn = string
     zones    = list(string)
+    tables   = optional(list(string), [])
   }))
 }
