@@ -52,11 +52,11 @@ QUERIES = {
         "SUM(CASE WHEN outcome = 'pass' THEN 1 ELSE 0 END) AS passed, "
         "SUM(CASE WHEN outcome = 'warn' THEN 1 ELSE 0 END) AS warnings, "
         "SUM(CASE WHEN outcome = 'fail' THEN 1 ELSE 0 END) AS failures "
-        "FROM raw.quality_results GROUP BY run_id ORDER BY evaluated_at, run_id"
+        "FROM analytics.quality_results GROUP BY run_id ORDER BY evaluated_at, run_id"
     ),
     "quality_latest": (
         "SELECT rule, severity, outcome, scope, rows_checked, violations, pass_rate, message "
-        "FROM raw.quality_results WHERE run_id = (SELECT MAX(run_id) FROM raw.quality_results) "
+        "FROM analytics.quality_results WHERE run_id = (SELECT MAX(run_id) FROM analytics.quality_results) "
         "ORDER BY CASE outcome WHEN 'fail' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END, rule"
     ),
 }
@@ -266,7 +266,7 @@ def build_sections(engine: LocalAthena) -> list[Section]:
             "quality",
             "Data quality rule results over time",
             "Rules passed, broken as warnings and broken as failures (promotion stopped), per run "
-            "(raw.quality_results); below, the results of the latest run that evaluated rules.",
+            "(analytics.quality_results); below, the results of the latest run that evaluated rules.",
             quality_chart(data["quality_runs"]),
             (data["quality_runs"], data["quality_latest"]),
         ),

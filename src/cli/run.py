@@ -116,7 +116,7 @@ def _print_summary(doc: dict[str, Any], where: str) -> None:
     if q["rules_evaluated"]:
         print(
             f"data quality: {q['rules_evaluated']} rules evaluated: {q['passed']} passed, "
-            f"{q['warnings']} warnings, {q['failures']} failures (raw.quality_results)"
+            f"{q['warnings']} warnings, {q['failures']} failures (analytics.quality_results)"
         )
         for r in q["results"]:
             if r["outcome"] != "pass":

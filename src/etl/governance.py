@@ -48,7 +48,7 @@ def lake_tables() -> dict[str, dict[str, str]]:
                 f.name: RESTRICTED if f.name in pii else GENERAL for f in schema.fields
             }
     tables[QUARANTINE] = {f.name: RESTRICTED for f in quarantine_schema().fields}
-    # Data quality results: rule ids, counts and messages (never values), in the raw zone like the quarantine.
+    # Data quality results: rule ids, counts and messages (never values or personal data), in the analytics zone.
     tables[RESULTS_TABLE] = {f.name: GENERAL for f in results_schema().fields}
     for mart in load_marts():
         tables[f"analytics.{mart.name}"] = {f.name: GENERAL for f in mart_schema(mart.name).fields}

@@ -97,7 +97,7 @@ def _day_rows(table: Table | None) -> dict[date, int]:
 
 
 def flush_quality(ctx: RunContext) -> int:
-    """Write this run's quality results to raw.quality_results (one partition per run) and commit them."""
+    """Write this run's quality results to analytics.quality_results (one partition per run) and commit them."""
     pending = ctx.quality.results[ctx.quality.committed :]
     if not pending:
         return 0

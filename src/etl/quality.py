@@ -35,7 +35,7 @@ SEVERITIES = ("warn", "fail")
 RAW_GATE = "raw_to_transform"
 TRANSFORM_GATE = "transform_to_analytics"
 GATES = {"raw": RAW_GATE, "transform": TRANSFORM_GATE}
-RESULTS_TABLE = "raw.quality_results"
+RESULTS_TABLE = "analytics.quality_results"
 RESULTS_PARTITION = "run_id"
 PASS, WARN, FAIL = "pass", "warn", "fail"
 RATE = Decimal("0.000001")
@@ -81,7 +81,8 @@ PARAMS = {
     "freshness": ("max_age_hours",),
 }
 
-# The results table (raw.quality_results): one partition per run, append-only; data_engineer only.
+# The results table (analytics.quality_results): one partition per run, append-only. In the analytics zone so
+# analysts can see how far to trust the numbers (rule ids, counts and messages: never values or personal data).
 RESULT_COLUMNS = (
     Column("rule", "string", description="Rule id (docs/data-quality.md)."),
     Column("table_name", "string", description="Table checked, <zone>.<table>."),
@@ -278,7 +279,7 @@ class RuleResult:
         }
 
     def row(self) -> tuple[Any, ...]:
-        """The result as a row of raw.quality_results (without the partition column)."""
+        """The result as a row of analytics.quality_results (without the partition column)."""
         return (
             self.rule.id,
             self.rule.table,

@@ -34,13 +34,14 @@ records). **Generated** from the `quality:` sections of the contracts (`src/cont
   it, on what it is about to promote: `raw.<entity>` rules in **raw -> transform** (the raw ingest
   dates it will read), `transform.<entity>` rules in **transform -> analytics** (the trade dates whose
   marts it rebuilds; a dimension when the summary that reads it is rebuilt).
-  - `warn`: recorded and reported (log, manifest, `raw.quality_results`, `energy-lake report`).
+  - `warn`: recorded and reported (log, manifest, `analytics.quality_results`, `energy-lake report`).
   - `fail`: also stops that entity's promotion: the target keeps its previous version, the terminal
     prints `STOPPED ...`, the manifest lists it under `quality.stopped` with status `failed`, and
     `energy-lake run` exits 3 (a Glue job run fails). A stopped entity is checked again by every
     later run until its data changes, so nothing slips through on a re-run.
-- **Results** go to `raw.quality_results` (one partition per run; data_engineer only:
-  `energy-lake query --as data_engineer "SELECT rule, outcome, message FROM raw.quality_results"`),
+- **Results** go to `analytics.quality_results` (one partition per run, append-only; analysts may read it
+  too, it holds rule ids, counts and messages, never values: `energy-lake query "SELECT rule, outcome,
+  message FROM quality_results"`),
   to the manifest's `quality` key and to the CloudWatch metric `RuleFailures` (rules that did not pass,
   per entity and per job; see `src/etl/metric_names.py`).
 - **Semantics.** A rule passes when the share of rows (days for volume) that satisfy it is at least

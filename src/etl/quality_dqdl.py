@@ -8,7 +8,7 @@ files are stale):
   which Terraform reads (``jsondecode``) for ``aws_glue_data_quality_ruleset`` with ``target_table``.
   CustomSql rules that read another table name it ``${<zone>_database}.<table>``; Terraform fills the
   database names in with ``templatestring``;
-- ``quality_results_table.json``: the columns of ``raw.quality_results``, for the Glue table.
+- ``quality_results_table.json``: the columns of ``analytics.quality_results``, for the Glue table.
 
 Mapping: ``unique`` -> IsUnique (with ``where``), ``primary_key`` -> IsPrimaryKey, ``complete`` -> IsComplete
 (one per column, combined with ``and``), ``allowed`` -> ColumnValues in [...], ``satisfies`` -> CustomSql

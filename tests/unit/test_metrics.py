@@ -101,7 +101,7 @@ def _get(cloudwatch: Any, name: str, dims: dict[str, str], stat: str = "Sum") ->
             }
         ],
         StartTime=NOW - timedelta(minutes=5),
-        EndTime=NOW + timedelta(minutes=5),
+        EndTime=datetime.now(UTC) + timedelta(minutes=5),  # run_hop's data carry the time they were put
     )
     return list(answer["MetricDataResults"][0]["Values"])
 
