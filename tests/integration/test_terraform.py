@@ -68,6 +68,10 @@ NOT_APPLIED = {
         "so the provider waits for a match until its timeout (getmoto/moto#9708, #9729)"
     ),
     "module.data_zones.aws_s3_bucket_lifecycle_configuration.access_logs": "as above",
+    "module.glue_catalog.aws_glue_data_quality_ruleset.this": (
+        "moto 5.1.15 has no Glue Data Quality API (CreateDataQualityRuleset); the planned rulesets are "
+        "compared with the generated DQDL instead"
+    ),
 }
 # Applied and checked, then removed from the state before destroy because moto cannot delete them.
 NOT_DESTROYED = {
@@ -574,6 +578,98 @@ def test_monitoring_alarms_and_failure_events(deployment: Deployment) -> None:
     assert sorted(pattern["detail"]["jobName"]) == sorted(j["name"] for j in deployment.outputs["glue_jobs"].values())
     assert [t["Arn"] for t in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]] == [topic]
     assert cloudwatch.get_dashboard(DashboardName=f"{ORG}-{ENV}-lake")["DashboardBody"]
+
+
+def test_data_quality_rulesets_are_the_generated_dqdl(deployment: Deployment) -> None:
+    """One ruleset per table of rulesets.json, its CustomSql database references resolved."""
+    generated = json.loads((REPO / "src/contracts/generated/dqdl/rulesets.json").read_text(encoding="utf-8"))
+    databases = deployment.outputs["glue_databases"]
+    planned = deployment.planned("module.glue_catalog.aws_glue_data_quality_ruleset.this")
+    got = {
+        f"{zone}.{r['target_table'][0]['table_name']}": r["ruleset"]
+        for r in planned.values()
+        for zone, db in databases.items()
+        if r["target_table"][0]["database_name"] == db
+    }
+    expected = {table: doc["ruleset"] for table, doc in generated.items()}
+    for zone, db in databases.items():
+        expected = {t: r.replace("${" + zone + "_database}", db) for t, r in expected.items()}
+    assert got == expected
+    assert all("${" not in r for r in got.values())
+
+
+def test_glue_installs_the_library_packages_pinned_in_requirements(deployment: Deployment) -> None:
+    pins = dict(
+        line.split("==", 1)
+        for line in (REPO / "requirements.txt").read_text(encoding="utf-8").splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    glue = deployment.client("glue")
+    for job in deployment.outputs["glue_jobs"].values():
+        arguments = glue.get_job(JobName=job["name"])["Job"]["DefaultArguments"]
+        modules = arguments["--additional-python-modules"].split(",")
+        assert modules and all(m.split("==")[1] == pins[m.split("==")[0]] for m in modules)
+
+
+def test_lake_formation_grants_equal_the_local_query_grants(deployment: Deployment) -> None:
+    """Evaluate the planned LF-tags and tag policies, column by column, and compare them with
+    energy_lake.etl.governance.grants, which `energy-lake query --as` enforces."""
+    from energy_lake.etl.governance import grants, personas
+
+    zone_of_db = {db: zone for zone, db in deployment.outputs["glue_databases"].items()}
+    tables: dict[str, list[str]] = {}
+    for address in (
+        "module.glue_catalog.aws_glue_catalog_table.this",
+        "module.glue_catalog.aws_glue_catalog_table.snapshot",
+    ):
+        for t in deployment.planned(address).values():
+            columns = [c["name"] for c in t["storage_descriptor"][0]["columns"]] + [
+                k["name"] for k in t["partition_keys"]
+            ]
+            tables[f"{zone_of_db[t['database_name']]}.{t['name']}"] = columns
+    tags = deployment.planned("module.lake_formation.aws_lakeformation_resource_lf_tags")
+    restricted_tables = {
+        f"{zone_of_db[r['table'][0]['database_name']]}.{r['table'][0]['name']}"
+        for a, r in tags.items()
+        if ".restricted_table[" in a and r["lf_tag"][0]["value"] == "restricted"
+    }
+    restricted_columns = {
+        (f"{zone_of_db[r['table_with_columns'][0]['database_name']]}.{r['table_with_columns'][0]['name']}", c)
+        for a, r in tags.items()
+        if ".pii_columns[" in a and r["lf_tag"][0]["value"] == "restricted"
+        for c in r["table_with_columns"][0]["column_names"]
+    }
+    database_tags = {
+        zone_of_db[r["database"][0]["name"]]: {t["key"]: t["value"] for t in r["lf_tag"]}
+        for a, r in tags.items()
+        if ".database[" in a
+    }
+    policies = deployment.planned("module.lake_formation.aws_lakeformation_permissions.persona_tables")
+    by_name = deployment.planned("module.lake_formation.aws_lakeformation_permissions.quarantine")
+    for persona in personas():
+        (policy,) = policies[f'module.lake_formation.aws_lakeformation_permissions.persona_tables["{persona}"]'][
+            "lf_tag_policy"
+        ]
+        allowed = {e["key"]: set(e["values"]) for e in policy["expression"]}
+        effective: dict[str, set[str]] = {}
+        for table, columns in tables.items():
+            zone = table.split(".")[0]
+            if database_tags[zone]["zone"] not in allowed["zone"]:
+                continue
+
+            def classification(column: str, table: str = table, zone: str = zone) -> str:
+                if table in restricted_tables or (table, column) in restricted_columns:
+                    return "restricted"
+                return database_tags[zone]["classification"]
+
+            visible = {c for c in columns if classification(c) in allowed["classification"]}
+            if visible:
+                effective[table] = visible
+        for address, grant in by_name.items():
+            if address.split('"')[1] == persona:
+                table = f"{zone_of_db[grant['table'][0]['database_name']]}.{grant['table'][0]['name']}"
+                effective[table] = set(tables[table])
+        assert effective == {t: set(c) for t, c in grants(persona).items()}, persona
 
 
 def test_destroy_removes_everything(deployment: Deployment) -> None:

@@ -138,6 +138,7 @@ module "glue_catalog" {
   lake         = local.lake
   marts        = local.marts
   extra_tables = local.extra_tables
+  dq_rulesets  = { for t, r in jsondecode(file("${local.contracts_dir}/generated/dqdl/rulesets.json")) : t => r.ruleset }
 }
 
 module "glue_jobs" {
@@ -158,6 +159,8 @@ module "glue_jobs" {
   schedule               = var.glue_schedule
   schedule_enabled       = var.glue_schedule_enabled
   shared_tables          = keys(local.extra_tables)
+  # The job library's packages Glue 5.1 lacks; pinned as in requirements.txt (a test compares).
+  additional_python_modules = ["cuallee==0.15.4"]
 }
 
 module "lake_formation" {

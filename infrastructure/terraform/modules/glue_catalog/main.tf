@@ -212,3 +212,23 @@ resource "aws_glue_catalog_table" "snapshot" {
     ignore_changes = [storage_descriptor[0].location]
   }
 }
+
+# ---------------------------------------------------------------------------------------------
+# Data quality: the rules of docs/data-quality.md as Glue DQDL rulesets, one per table.
+# CustomSql rules name other tables as ${<zone>_database}.<table>, resolved here.
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_glue_data_quality_ruleset" "this" {
+  for_each = var.dq_rulesets
+
+  name        = "${aws_glue_catalog_database.this[split(".", each.key)[0]].name}-${split(".", each.key)[1]}"
+  description = "Data quality rules of ${each.key}, generated from the contracts (docs/data-quality.md)."
+  ruleset     = templatestring(each.value, { for zone, db in aws_glue_catalog_database.this : "${zone}_database" => db.name })
+
+  target_table {
+    database_name = aws_glue_catalog_database.this[split(".", each.key)[0]].name
+    table_name    = split(".", each.key)[1]
+  }
+
+  depends_on = [aws_glue_catalog_table.this, aws_glue_catalog_table.snapshot]
+}

@@ -132,3 +132,14 @@ variable "extra_tables" {
     error_message = "extra_tables keys must be <zone>.<table> with a catalogued zone."
   }
 }
+
+variable "dq_rulesets" {
+  description = "Glue Data Quality ruleset (DQDL) per table, keyed <zone>.<table>, generated from the contracts (src/contracts/generated/dqdl/rulesets.json)."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for t in keys(var.dq_rulesets) : can(regex("^(raw|transform|analytics)\\.[a-z_]+$", t))])
+    error_message = "dq_rulesets keys must be <zone>.<table>."
+  }
+}

@@ -42,6 +42,7 @@ locals {
       "--TempDir"                          = "s3://${var.artifacts_bucket}/${var.temp_prefix}"
     },
     { for zone, db in var.databases : "--${zone}_database" => db },
+    length(var.additional_python_modules) > 0 ? { "--additional-python-modules" = join(",", var.additional_python_modules) } : {},
   )
 
   default_arguments = {

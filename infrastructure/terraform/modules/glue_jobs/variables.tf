@@ -195,3 +195,14 @@ variable "shared_tables" {
     error_message = "shared_tables entries must be <zone>.<table>."
   }
 }
+
+variable "additional_python_modules" {
+  description = "Python packages the job library needs beyond Glue's own (pinned name==version), installed by Glue from PyPI at job start."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for m in var.additional_python_modules : can(regex("^[A-Za-z0-9_.-]+==[0-9][A-Za-z0-9.]*$", m))])
+    error_message = "additional_python_modules entries must be pinned as name==version."
+  }
+}
