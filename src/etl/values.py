@@ -6,6 +6,7 @@ so the two can never disagree. Built only from Spark SQL functions: no Python UD
 
 from __future__ import annotations
 
+import unicodedata
 from itertools import chain
 
 from pyspark.sql import Column
@@ -13,8 +14,25 @@ from pyspark.sql import functions as F
 
 from energy_lake.etl.contracts import Column as ContractColumn
 
-_ACCENTED = "áàâäãåéèêëíìîïóòôöõúùûüñçýÿ"
-_PLAIN = "aaaaaaeeeeiiiiooooouuuuncyy"
+
+def _folding_table() -> tuple[str, str]:
+    """Latin letters and compatibility characters -> the one character NFKD without marks makes of them.
+
+    ``ó`` -> ``o``, ``Č`` -> ``c``, ``º`` -> ``o``, ``²`` -> ``2``: what ``contracts.normalise_name`` does,
+    for the precomposed characters of Latin-1, Latin Extended-A/B and Latin Extended Additional. The
+    few that become several characters (``ĳ``, ``¼``) are left alone.
+    """
+    source, target = [], []
+    for code in chain(range(0xA0, 0x250), range(0x1E00, 0x1F00)):
+        char = chr(code)
+        folded = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)).lower()
+        if folded != char.lower() and len(folded) == 1:
+            source.append(char)
+            target.append(folded)
+    return "".join(source), "".join(target)
+
+
+_ACCENTED, _PLAIN = _folding_table()
 
 
 def clean_text(col: Column) -> Column:
@@ -26,8 +44,9 @@ def clean_text(col: Column) -> Column:
 def value_key(col: Column) -> Column:
     """Matching key of a value: lower case, no accents, other characters as ``_`` (as contracts.normalise_name).
 
-    Accents arrive precomposed (``ó``, translated) or decomposed (``o`` + U+0301, as macOS writes them):
-    the combining marks are dropped, as ``normalise_name``'s NFKD does.
+    Accents arrive precomposed (``ó``, ``č``, translated) or decomposed (``o`` + U+0301, as macOS writes
+    them): the combining marks are dropped, as ``normalise_name``'s NFKD does; ``º``, ``ª`` and
+    superscript digits become ``o``, ``a`` and digits, as NFKD makes them.
     """
     plain = F.translate(F.regexp_replace(F.lower(col), r"\p{M}+", ""), _ACCENTED, _PLAIN)
     return F.regexp_replace(F.regexp_replace(plain, "[^a-z0-9]+", "_"), "^_+|_+$", "")
