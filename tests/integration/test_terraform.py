@@ -672,6 +672,53 @@ def test_lake_formation_grants_equal_the_local_query_grants(deployment: Deployme
         assert effective == {t: set(c) for t, c in grants(persona).items()}, persona
 
 
+def test_deploy_glue_jobs_against_the_applied_environment(deployment: Deployment, tmp_path: Path) -> None:
+    """Issue 4's end-to-end path: apply (the fixture), deploy as an operator would, verify, then destroy.
+
+    ``--start`` is not followed here: moto's workflow runs never leave RUNNING and run no job
+    (tests/unit/test_deploy.py covers following a run with botocore's Stubber)."""
+    import sys
+
+    outputs_file = tmp_path / "outputs.json"
+    outputs_file.write_text(json.dumps(deployment.terraform.json(deployment.directory, "output")), encoding="utf-8")
+    env = {
+        **os.environ,
+        **{k: v for k, v in deployment.terraform.env.items() if k.startswith("AWS_")},
+        "AWS_ENDPOINT_URL": deployment.endpoint,
+        "AWS_DEFAULT_REGION": REGION,
+    }
+    command = [
+        sys.executable,
+        str(REPO / "src/scripts/deploy_glue_jobs.py"),
+        "--env",
+        ENV,
+        "--outputs-json",
+        str(outputs_file),
+        "--build-dir",
+        str(tmp_path / "build"),
+    ]
+    # The bucket policy denies requests without TLS (aws:SecureTransport), and moto's endpoint here is
+    # plain HTTP: the deploy is refused, with the script's clear "access denied" message. Only for
+    # this test, the artifacts bucket goes without that policy.
+    s3_for_setup = deployment.client("s3")
+    s3_for_setup.delete_bucket_policy(Bucket=deployment.outputs["artifacts_bucket"])
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert first.returncode == 0, first.stdout + first.stderr
+    s3 = deployment.client("s3")
+    bucket = deployment.outputs["artifacts_bucket"]
+    keys = [job["script_key"] for job in deployment.outputs["glue_jobs"].values()] + [deployment.outputs["library_key"]]
+    for key in keys:
+        head = s3.head_object(Bucket=bucket, Key=key)
+        assert len(head["Metadata"]["sha256"]) == 64, key
+    for job in JOBS:
+        local = (REPO / "src/etl" / f"{job}.py").read_bytes()
+        assert s3.get_object(Bucket=bucket, Key=f"glue/scripts/{job}.py")["Body"].read() == local
+    versions = len(s3.list_object_versions(Bucket=bucket).get("Versions", []))
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert len(s3.list_object_versions(Bucket=bucket).get("Versions", [])) == versions  # nothing re-uploaded
+
+
 def test_destroy_removes_everything(deployment: Deployment) -> None:
     """Last: destroy the dev environment (what moto cannot delete leaves the state first: NOT_DESTROYED)."""
     tf, directory = deployment.terraform, deployment.directory
