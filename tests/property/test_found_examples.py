@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -46,8 +45,7 @@ FILES: dict[str, bytes] = {
 }
 
 
-def _run(spark: Any, files: dict[str, bytes]) -> dict[str, Any]:
-    root = Path(tempfile.mkdtemp(prefix="prop-found-"))
+def _run(spark: Any, files: dict[str, bytes], root: Path) -> dict[str, Any]:
     for rel, data in files.items():
         (root / "landing" / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / "landing" / rel).write_bytes(data)
@@ -69,8 +67,8 @@ def _run(spark: Any, files: dict[str, bytes]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def found(spark) -> Iterator[dict[str, Any]]:
-    yield _run(spark, FILES)
+def found(spark, tmp_path_factory) -> Iterator[dict[str, Any]]:
+    yield _run(spark, FILES, tmp_path_factory.mktemp("found"))
 
 
 def _per_file(found: dict[str, Any], rel: str) -> dict[str, Any]:
@@ -146,9 +144,9 @@ def test_line_of_spaces_before_the_header_is_not_the_header(found):
     assert rows == [(2,)]
 
 
-def test_entity_whose_only_file_is_header_only_runs_without_a_traceback(spark):
+def test_entity_whose_only_file_is_header_only_runs_without_a_traceback(spark, tmp_path):
     """Found while the data quality gates were being added: an entity with files but no rows."""
-    run = _run(spark, {f"providers/ingest_date={DAY}/providers.csv": b"provider_name,energy_type"})
+    run = _run(spark, {f"providers/ingest_date={DAY}/providers.csv": b"provider_name,energy_type"}, tmp_path)
     assert run["error"] is None, f"{run['error']!r}\n{run['stdout']}"
     assert run["rc"] == 0, run["stdout"]
     assert run["manifest"]["entities"]["providers"]["per_file"] == {
