@@ -62,10 +62,10 @@ def satisfies_sql(rule: Rule) -> str:
         on = " AND ".join(f"t.{ours} = l.{theirs}" for ours, theirs in rule.lookup.join)
         picked = ", ".join(f"l.{src} AS {alias}" for src, alias in rule.lookup.columns)
         # Names and predicates come from the contracts, never from user input (here and below).
-        source = f"(SELECT t.*, {picked} FROM primary t LEFT JOIN ${{{zone}_database}}.{name} l ON {on})"  # noqa: S608
+        source = f"(SELECT t.*, {picked} FROM primary t LEFT JOIN ${{{zone}_database}}.{name} l ON {on})"  # noqa: S608  # nosec B608
     where = f" WHERE {rule.where}" if rule.where else ""
     share = f"COALESCE(AVG(CASE WHEN ({rule.predicate}) THEN 1.0 ELSE 0.0 END), 1.0)"
-    return f"SELECT {share} FROM {source} s{where}"  # noqa: S608
+    return f"SELECT {share} FROM {source} s{where}"  # noqa: S608  # nosec B608
 
 
 def volume_sql(rule: Rule) -> str:
