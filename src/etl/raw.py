@@ -24,8 +24,20 @@ def _canon(name: str) -> str:
     return f"_canon_{name}"
 
 
-def _fail(cond: Column, rule: str, reason: Column) -> Column:
-    return F.when(cond, F.struct(F.lit(rule).alias("rule"), reason.alias("reason")))
+def _present(name: str) -> str:
+    return f"_present_{name}"
+
+
+def _fits(name: str) -> str:
+    return f"_fits_scale_{name}"
+
+
+def _number(name: str) -> str:
+    return f"_number_{name}"
+
+
+# A check: the rule code, when it fails (a boolean column; null counts as passing), and why.
+Check = tuple[str, Column, Column]
 
 
 def _shown(column: ContractColumn, value: Column) -> Column:
@@ -35,101 +47,96 @@ def _shown(column: ContractColumn, value: Column) -> Column:
     return F.concat(F.lit(f"{column.name} '"), F.coalesce(value, F.lit("")), F.lit("'"))
 
 
-def _column_checks(column: ContractColumn) -> list[Column]:
+def _column_checks(column: ContractColumn) -> list[Check]:
+    """The column's checks, over the helper columns ``validate`` computes once per record."""
     value = F.col(column.name)
-    present = values.clean_text(value).isNotNull()
+    present = F.col(_present(column.name))
     shown = _shown(column, value)
-    checks = []
+    checks: list[Check] = []
     if column.required:
-        checks.append(_fail(~present, f"{column.name}_missing", F.lit(f"{column.name} is empty")))
+        checks.append((f"{column.name}_missing", ~present, F.lit(f"{column.name} is empty")))
     checks.append(
-        _fail(
-            present & value.contains("\ufffd"),
+        (
             f"{column.name}_bad_encoding",
+            present & value.contains("\ufffd"),
             F.concat(shown, F.lit(" has characters that are not valid in the file's encoding")),
         )
     )
     if column.decimal:
-        precision, scale = column.decimal
+        _, scale = column.decimal
         canon = F.col(_canon(column.name))
-        fits_scale = canon.isNotNull() & (values.decimal_scale(canon) <= scale)
+        fits_scale = F.col(_fits(column.name))
         # Bounds are checked on the exact value only: a value with too many decimals would be compared
         # rounded (1e-400 as 0.000, "must be greater than 0") and its reason would state something false.
-        number = F.when(fits_scale, values.to_decimal(canon, precision, scale))
+        number = F.col(_number(column.name))
         checks += [
-            _fail(present & canon.isNull(), f"{column.name}_not_a_number", F.concat(shown, F.lit(" is not a number"))),
-            _fail(
-                canon.isNotNull() & ~fits_scale,
+            (f"{column.name}_not_a_number", present & canon.isNull(), F.concat(shown, F.lit(" is not a number"))),
+            (
                 f"{column.name}_too_many_decimals",
+                canon.isNotNull() & ~fits_scale,
                 F.concat(shown, F.lit(f" has more than {scale} decimal places")),
             ),
-            _fail(
-                fits_scale & number.isNull(),
+            (
                 f"{column.name}_out_of_range",
+                fits_scale & number.isNull(),
                 F.concat(shown, F.lit(f" does not fit {column.type}")),
             ),
         ]
         if column.min_exclusive is not None:
             rule = "not_positive" if column.min_exclusive == 0 else "too_small"
             checks.append(
-                _fail(
-                    number <= F.lit(column.min_exclusive),
+                (
                     f"{column.name}_{rule}",
+                    number <= F.lit(column.min_exclusive),
                     F.concat(shown, F.lit(f" must be greater than {column.min_exclusive}")),
                 )
             )
         if column.min is not None:
             rule = "negative" if column.min == 0 else "too_small"
             checks.append(
-                _fail(
-                    number < F.lit(column.min),
+                (
                     f"{column.name}_{rule}",
+                    number < F.lit(column.min),
                     F.concat(shown, F.lit(f" must be at least {column.min}")),
                 )
             )
     if column.allowed:
         checks.append(
-            _fail(
-                present & values.canonical_value(value, column).isNull(),
+            (
                 f"{column.name}_not_allowed",
+                present & values.canonical_value(value, column).isNull(),
                 F.concat(shown, F.lit(f" is not one of {', '.join(column.allowed)}")),
             )
         )
     if column.pattern:
         checks.append(
-            _fail(
-                present & ~F.trim(value).rlike(column.pattern),
+            (
                 f"{column.name}_bad_format",
+                present & ~F.trim(value).rlike(column.pattern),
                 F.concat(shown, F.lit(" is not in the expected format")),
             )
         )
     if column.type == "timestamp":
         checks.append(
-            _fail(
-                present & values.to_timestamp(value).isNull(),
+            (
                 f"{column.name}_not_a_timestamp",
+                present & values.to_timestamp(value).isNull(),
                 F.concat(shown, F.lit(" is not an ISO 8601 date or timestamp")),
             )
         )
     return checks
 
 
-def validate(records: DataFrame, contract: Contract) -> DataFrame:
-    """Landing records plus ``_rule``/``_reason`` (null when valid) and canonical decimal text."""
-    df = records
-    for column in contract.columns:
-        if column.decimal:
-            canonical = values.canonical_decimal_text(F.col(column.name), F.col("_decimal_comma"))
-            df = df.withColumn(_canon(column.name), canonical)
-    record_checks = [
-        _fail(
-            F.col("_duplicate_of").isNotNull(),
+def _record_checks() -> list[Check]:
+    return [
+        (
             "duplicate_file",
+            F.col("_duplicate_of").isNotNull(),
             F.concat(F.lit("the file is identical to "), F.col("_duplicate_of"), F.lit(", ingested before")),
         ),
-        _fail(
-            F.col("_malformed"),
+        (
             "wrong_field_count",
+            F.col("_malformed"),
             F.concat(
                 F.lit("the record does not have the header's "),
                 F.col("_expected_fields").cast("string"),
@@ -137,16 +144,57 @@ def validate(records: DataFrame, contract: Contract) -> DataFrame:
             ),
         ),
     ]
-    checks = record_checks + [c for column in contract.columns for c in _column_checks(column)]
-    errors = F.filter(F.array(*checks), lambda e: e.isNotNull())
-    return (
-        df.withColumn("_errors", errors)
-        .withColumn(RULE, F.col("_errors")[0]["rule"])
-        .withColumn(
-            REASON,
-            F.when(F.col(RULE).isNotNull(), F.concat_ws("; ", F.transform(F.col("_errors"), lambda e: e["reason"]))),
-        )
-        .drop("_errors")
+
+
+def validate(records: DataFrame, contract: Contract) -> DataFrame:
+    """Landing records plus ``_rule``/``_reason`` (null when valid) and canonical decimal text.
+
+    Every expensive value (a decimal's canonical text and scale, whether a value is present, each
+    check's outcome) is computed once per record, in its own projection that Spark keeps separate
+    because later ones use it more than once: inlined, the regular expressions ran up to ten times
+    per value. No higher-order function either: those are interpreted, and take the whole check
+    list out of generated code with them. ``source_record`` is kept for quarantined records only
+    (the one consumer), so a cached validated frame stays small.
+    """
+    names = list(records.columns)
+    decimals = [c for c in contract.columns if c.decimal]
+    # Present: not null and not only whitespace (what clean_text(value) IS NOT NULL means, without the copy).
+    helpers = [
+        F.coalesce(F.col(c.name).rlike(r"\S"), F.lit(False)).alias(_present(c.name)) for c in contract.columns
+    ] + [values.canonical_decimal_text(F.col(c.name), F.col("_decimal_comma")).alias(_canon(c.name)) for c in decimals]
+    df = records.select("*", *helpers)
+    df = df.select(
+        "*",
+        *[
+            (F.col(_canon(c.name)).isNotNull() & (values.decimal_scale(F.col(_canon(c.name))) <= c.decimal[1])).alias(
+                _fits(c.name)
+            )
+            for c in decimals
+            if c.decimal
+        ],
+    )
+    df = df.select(
+        "*",
+        *[
+            F.when(F.col(_fits(c.name)), values.to_decimal(F.col(_canon(c.name)), *c.decimal)).alias(_number(c.name))
+            for c in decimals
+            if c.decimal
+        ],
+    )
+    checks = _record_checks() + [c for column in contract.columns for c in _column_checks(column)]
+    outcome = [f"_check_{i}" for i in range(len(checks))]
+    df = df.select("*", *[cond.alias(name) for (_, cond, _), name in zip(checks, outcome, strict=True)])
+    failed = [F.col(name) for name in outcome]  # null counts as passing, as in F.when
+    rule = F.coalesce(*[F.when(f, F.lit(code)) for f, (code, _, _) in zip(failed, checks, strict=True)])
+    reasons = F.concat_ws("; ", *[F.when(f, reason) for f, (_, _, reason) in zip(failed, checks, strict=True)])
+    kept = [
+        F.when(rule.isNotNull(), F.col(n)).alias(n) if n == "source_record" else F.col(n)
+        for n in [*names, *[_canon(c.name) for c in decimals]]
+    ]
+    return df.select(
+        *kept,
+        rule.alias(RULE),
+        F.when(rule.isNotNull(), reasons).alias(REASON),
     )
 
 

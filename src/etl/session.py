@@ -21,8 +21,22 @@ RUNTIME_CONF = {
 }
 
 
+# Performance only (results are the same without them); set on every session too. See docs/performance.md.
+PERFORMANCE_CONF = {
+    # Partitioned writes: Spark would sort every task's rows by the partition columns before writing, although
+    # a landing file is one ingest date and a repartitioned trade day is one task. Keep a writer open per
+    # partition value instead (up to this many per task; past that Spark sorts the rest, as before).
+    "spark.sql.optimizer.plannedWrite.enabled": "false",
+    "spark.sql.maxConcurrentOutputFileWriters": "16",
+    # The JVM does not JIT-compile a method over 8000 bytes of bytecode: a whole-stage-generated method
+    # that large (the validation of a contract's columns) ran interpreted, at half the speed of Spark's
+    # per-operator generated code. Fall back to that for such plans.
+    "spark.sql.codegen.hugeMethodLimit": "8000",
+}
+
+
 def configure(spark: SparkSession) -> SparkSession:
-    for key, value in RUNTIME_CONF.items():
+    for key, value in {**RUNTIME_CONF, **PERFORMANCE_CONF}.items():
         spark.conf.set(key, value)
     return spark
 
