@@ -32,6 +32,11 @@ PERFORMANCE_CONF = {
     # that large (the validation of a contract's columns) ran interpreted, at half the speed of Spark's
     # per-operator generated code. Fall back to that for such plans.
     "spark.sql.codegen.hugeMethodLimit": "8000",
+    # Parquet row groups of 32 MiB (not 128) and read splits to match: a day of trades is one file, and the
+    # analytics hop caches it; 128 MiB splits made cached blocks of ~1.6M wide rows that ran the 2 GiB heap
+    # out of memory at 10M trades. Smaller blocks spill to disk one by one; Athena still reads whole row groups.
+    "parquet.block.size": str(32 << 20),
+    "spark.sql.files.maxPartitionBytes": str(32 << 20),
 }
 
 
