@@ -17,6 +17,7 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.sql.window import Window
 
 from energy_lake.etl.catalog import Partition, Table, partition_id, partition_values
 from energy_lake.etl.contracts import Contract
@@ -35,6 +36,11 @@ def _quoted(col: Column, delimiter: str) -> Column:
     )
 
 
+def _opened(col: Column) -> Column:
+    """A field whose quote never closed, as it was sent."""
+    return F.concat(F.lit('"'), F.regexp_replace(F.coalesce(col, F.lit("")), '"', '""'))
+
+
 def _read_file(
     spark: SparkSession, rf: ReadableFile, contract: Contract, run_id: str, ingested_at: datetime
 ) -> DataFrame:
@@ -42,7 +48,9 @@ def _read_file(
     schema = T.StructType([T.StructField(p, T.StringType()) for p in [*positions, CORRUPT]])
     df = (
         spark.read.schema(schema)
-        .option("header", True)
+        # The header is dropped by position below: Spark's own header option would take a line of
+        # spaces before it for the header.
+        .option("header", False)
         .option("multiLine", True)  # not splittable: one partition, records in file order
         .option("sep", rf.dialect.delimiter)
         .option("quote", '"')
@@ -53,6 +61,21 @@ def _read_file(
         .option("enforceSchema", True)
         .csv(rf.file.uri)
     )
+    # One partition per file makes the id's low bits the record's position in the file (0 = first).
+    df = df.select("*", F.monotonically_increasing_id().cast("int").alias("_position"))
+    df = df.where(F.col("_position") > rf.dialect.header_offset)
+    malformed = F.col(CORRUPT).isNotNull()
+    record = F.concat_ws(rf.dialect.delimiter, *[_quoted(F.col(p), rf.dialect.delimiter) for p in positions])
+    if rf.unclosed_quote:
+        # The last record holds everything from the open quote to the end of the file in its last field.
+        last = F.col("_position") == F.max("_position").over(Window.partitionBy(F.lit(rf.file.rel_path)))
+        malformed = malformed | last
+        opened = F.concat_ws(
+            rf.dialect.delimiter,
+            *[_quoted(F.col(p), rf.dialect.delimiter) for p in positions[:-1]],
+            _opened(F.col(positions[-1])),
+        )
+        record = F.when(last, opened).otherwise(record)
     by_column = dict(zip(rf.header.file_columns, positions, strict=True))
     extras = [
         (name.removeprefix(EXTRA_PREFIX), pos) for name, pos in by_column.items() if name.startswith(EXTRA_PREFIX)
@@ -62,7 +85,6 @@ def _read_file(
         if extras
         else F.create_map().cast("map<string,string>")
     )
-    record = F.concat_ws(rf.dialect.delimiter, *[_quoted(F.col(p), rf.dialect.delimiter) for p in positions])
     return df.select(
         *[
             (F.col(by_column[c.name]) if c.name in by_column else F.lit(None).cast("string")).alias(c.name)
@@ -70,16 +92,17 @@ def _read_file(
         ],
         extra_map.alias("_extra"),
         F.lit(rf.file.rel_path).alias("_source_file"),
-        # Header is record 1; one partition per file makes the id's low bits the record's position.
-        (F.monotonically_increasing_id() + 2).cast("int").alias("_source_line"),
+        # The header is record 1.
+        (F.col("_position") - rf.dialect.header_offset + 1).alias("_source_line"),
         F.lit(ingested_at).cast("timestamp").alias("_ingested_at"),
         F.lit(run_id).alias("_run_id"),
         F.lit(rf.file.ingest_date).cast("date").alias("ingest_date"),
         F.lit(rf.dialect.decimal_comma).alias("_decimal_comma"),
-        F.col(CORRUPT).isNotNull().alias("_malformed"),
+        malformed.alias("_malformed"),
         F.lit(len(positions)).alias("_expected_fields"),
         F.lit(rf.duplicate_of).cast("string").alias("_duplicate_of"),
-        F.coalesce(F.col(CORRUPT), record).alias("source_record"),
+        # A malformed record's own text, without the line end Spark keeps in CR-only files.
+        F.coalesce(F.regexp_replace(F.col(CORRUPT), "\r$", ""), record).alias("source_record"),
     )
 
 

@@ -35,6 +35,9 @@ class ReadableFile:
     dialect: Dialect
     header: HeaderMatch
     duplicate_of: str | None = None  # rel_path of an identical file ingested before
+    # An odd number of '"': a quote never closes, and the reader folded the rest of the file into the
+    # last record's last field, which then looks whole (a file cut in transfer). That record is malformed.
+    unclosed_quote: bool = False
 
 
 @dataclass
@@ -100,19 +103,24 @@ def plan_entity(storage: Storage, landing_uri: str, entity: str, raw: Table, rep
         if meta.get("duplicate_of") is None and path.split("/")[1].split("=", 1)[1] not in plan.dates
     }
     for landing_file in sorted(in_scope, key=lambda f: (f.ingest_date, f.rel_path)):
+        head = storage.read_head(landing_file.uri, HEAD_BYTES)
+        complete = landing_file.size <= HEAD_BYTES
         try:
-            dialect = sniff(
-                storage.read_head(landing_file.uri, HEAD_BYTES),
-                complete=landing_file.size <= HEAD_BYTES,
-                file=landing_file.rel_path,
-            )
+            dialect = sniff(head, complete=complete, file=landing_file.rel_path)
             header = match_header(dialect.header, landing_file.rel_path, entity)
         except FeedRejected as rejection:
             plan.rejected.append(rejection)
             continue
         duplicate_of = owners.setdefault(landing_file.fingerprint, landing_file.rel_path)
+        quotes = head.count(b'"') if complete else sum(c.count(b'"') for c in storage.read_chunks(landing_file.uri))
         plan.files.append(
-            ReadableFile(landing_file, dialect, header, None if duplicate_of == landing_file.rel_path else duplicate_of)
+            ReadableFile(
+                landing_file,
+                dialect,
+                header,
+                None if duplicate_of == landing_file.rel_path else duplicate_of,
+                unclosed_quote=quotes % 2 == 1,
+            )
         )
     return plan
 

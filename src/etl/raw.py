@@ -112,7 +112,7 @@ def _column_checks(column: ContractColumn) -> list[Check]:
         checks.append(
             (
                 f"{column.name}_bad_format",
-                present & ~F.trim(value).rlike(column.pattern),
+                present & ~values.stripped(value).rlike(column.pattern),
                 F.concat(shown, F.lit(" is not in the expected format")),
             )
         )

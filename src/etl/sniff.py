@@ -9,12 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+import string
 from dataclasses import dataclass
 
 from energy_lake.etl.errors import FeedRejected
 
 HEAD_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
+_BLANK = "".join(DELIMITERS) + string.whitespace
 _CP1252_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
 _DECIMAL_COMMA_VALUE = re.compile(r"^\s*[+-]?\d[\d.]*,\d+\s*$")
 _DECIMAL_POINT_VALUE = re.compile(r"^\s*[+-]?\d+\.(\d{1,2}|\d{4,})\s*$")
@@ -27,6 +29,8 @@ class Dialect:
     decimal_comma: bool
     header: tuple[str, ...]  # header cells as sent (BOM removed)
     sample: tuple[tuple[str, ...], ...] = ()  # first data records, for decisions that need values
+    # Records Spark's reader sees before the header: lines of only whitespace or delimiters (it skips empty ones).
+    header_offset: int = 0
 
 
 def _decode(head: bytes, complete: bool, file: str) -> tuple[str, str]:
@@ -45,19 +49,23 @@ def _decode(head: bytes, complete: bool, file: str) -> tuple[str, str]:
     return "windows-1252", head.decode("cp1252")
 
 
-def _first_records(text: str, delimiter: str, limit: int) -> list[list[str]]:
+def _first_records(text: str, delimiter: str, limit: int) -> tuple[list[list[str]], int]:
+    """The first non-blank records, and how many non-empty blank records came before the first of them."""
     # newline="": records end at \n, \r\n or a lone \r (old Mac exports), as Spark's multi-line reader sees them.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
     records: list[list[str]] = []
+    blank_before = 0
     try:
         for row in reader:
             if row and any(cell.strip() for cell in row):
                 records.append(row)
+            elif row and not records:
+                blank_before += 1
             if len(records) >= limit:
                 break
     except csv.Error:
         pass  # a record cut at the end of the head; Spark parses the whole file later
-    return records
+    return records, blank_before
 
 
 def _delimiter(header_line: str) -> str:
@@ -72,13 +80,14 @@ def sniff(head: bytes, *, complete: bool, file: str) -> Dialect:
         raise FeedRejected(file, "the file is empty (no header, no records)", "empty_file")
     encoding, text = _decode(head, complete, file)
     text = text.lstrip("\ufeff")
-    # The header is the first line that is not blank: Spark's reader and _first_records skip blank lines too.
-    header_line = next((line for line in text.splitlines() if line.strip()), "")
+    # The header is the first line with a character other than whitespace and delimiters; the reader
+    # drops the records before it by position (header_offset).
+    header_line = next((line for line in text.splitlines() if line.strip(_BLANK)), "")
     delimiter = _delimiter(header_line)
-    records = _first_records(text, delimiter, limit=200)
+    records, header_offset = _first_records(text, delimiter, limit=200)
     header = tuple(cell.strip() for cell in records[0]) if records else ()
     sample = tuple(tuple(r) for r in records[1:])
-    return Dialect(encoding, delimiter, _decimal_comma(delimiter, sample), header, sample)
+    return Dialect(encoding, delimiter, _decimal_comma(delimiter, sample), header, sample, header_offset)
 
 
 def _decimal_comma(delimiter: str, sample: tuple[tuple[str, ...], ...]) -> bool:

@@ -1,7 +1,7 @@
 """Small-object storage for the lake's metadata and landing files, on a local folder or S3.
 
 Spark reads and writes the data files; this module does the rest: listing landing files, reading
-their first bytes, fingerprints, the catalog's JSON objects and the run lock. URIs are either
+their first bytes (or streaming them whole), fingerprints, the catalog's JSON objects and the run lock. URIs are either
 local paths (``/x``, ``file:///x``) or ``s3://bucket/key``. S3 callers pass a boto3 session.
 """
 
@@ -11,10 +11,13 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
+
+CHUNK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class StoredFile:
 class Storage(Protocol):
     def list_files(self, uri: str) -> list[StoredFile]: ...
     def read_head(self, uri: str, size: int) -> bytes: ...
+    def read_chunks(self, uri: str) -> Iterator[bytes]: ...
     def read_text(self, uri: str) -> str | None: ...
     def write_text(self, uri: str, text: str) -> None: ...
     def create_exclusive(self, uri: str, text: str) -> bool: ...
@@ -70,6 +74,10 @@ class LocalStorage:
         with local_path(uri).open("rb") as handle:
             return handle.read(size)
 
+    def read_chunks(self, uri: str) -> Iterator[bytes]:
+        with local_path(uri).open("rb") as handle:
+            yield from iter(lambda: handle.read(CHUNK_BYTES), b"")
+
     def read_text(self, uri: str) -> str | None:
         path = local_path(uri)
         return path.read_text("utf-8") if path.exists() else None
@@ -107,7 +115,7 @@ class LocalStorage:
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
+        for block in iter(lambda: handle.read(CHUNK_BYTES), b""):
             digest.update(block)
     return digest.hexdigest()
 
@@ -139,6 +147,10 @@ class S3Storage:
         bucket, key = _split(uri)
         body: bytes = self.s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{size - 1}")["Body"].read()
         return body
+
+    def read_chunks(self, uri: str) -> Iterator[bytes]:
+        bucket, key = _split(uri)
+        yield from self.s3.get_object(Bucket=bucket, Key=key)["Body"].iter_chunks(CHUNK_BYTES)
 
     def read_text(self, uri: str) -> str | None:
         bucket, key = _split(uri)

@@ -35,6 +35,15 @@ def _folding_table() -> tuple[str, str]:
 _ACCENTED, _PLAIN = _folding_table()
 
 
+# What Java's regex \s matches (clean_text, the raw hop's presence check): tabs and line breaks pad values too.
+_WHITESPACE = " \t\n\u000b\f\r"
+
+
+def stripped(col: Column) -> Column:
+    """The value without leading and trailing whitespace (``trim`` removes spaces only)."""
+    return F.btrim(col, F.lit(_WHITESPACE))
+
+
 def clean_text(col: Column) -> Column:
     """Trimmed, inner whitespace collapsed; empty becomes null."""
     text = F.trim(F.regexp_replace(col, r"\s+", " "))
@@ -69,7 +78,7 @@ _COMMA_GROUPED = rf"^[+-]?\d{{1,3}}(\.\d{{3}})+(,\d*)?{_EXP}$"
 
 def canonical_decimal_text(col: Column, decimal_comma: Column) -> Column:
     """The number as ``[-]digits[.digits][e±n]``, or null when it is not a number in the file's notation."""
-    text = F.regexp_replace(F.trim(col), r"^\+", "")
+    text = F.regexp_replace(stripped(col), r"^\+", "")
     comma = F.when(text.rlike(_COMMA), F.regexp_replace(text, ",", ".")).when(
         text.rlike(_COMMA_GROUPED), F.regexp_replace(F.regexp_replace(text, r"\.", ""), ",", ".")
     )
@@ -107,5 +116,5 @@ TIMESTAMP_FORMATS = (
 
 def to_timestamp(col: Column) -> Column:
     """The instant a timestamp text names (UTC when no zone is given), null when it is none of the formats."""
-    text = F.trim(col)
+    text = stripped(col)
     return F.coalesce(*[F.to_timestamp(text, fmt) for fmt in TIMESTAMP_FORMATS])

@@ -1,9 +1,7 @@
 """The examples the property search found, kept as plain regression tests (exact bytes, exact answers).
 
 One pipeline run takes every file below (a second one the entity that has only a header-only file).
-Tests marked ``xfail(strict=True)`` state the right behaviour of a bug that lives in code this suite
-may not change (``etl/io.py``); each says what is wrong and the fix proposed in
-tests/property/README.md. When the fix lands they pass, and strict xfail makes the suite say so.
+Each comment says what was wrong and where it was fixed (tests/property/README.md lists them all).
 """
 
 from __future__ import annotations
@@ -35,13 +33,18 @@ FILES: dict[str, bytes] = {
     "venta;Laura Martínez;1,5;2.000,25;eólica\r\n".encode("cp1252"),
     # The largest quantity times the largest price: 36 digits, exact in decimal(38,7).
     TX + "largest_amount.csv": HEADER + b"\ncompra,HidroPlus,999999999999999.999,99999999999999.9999,hydro\n",
-    # Old Mac line ends (CR only): the malformed record's text keeps its CR (io.py; xfail below).
+    # Old Mac line ends (CR only): the malformed record's text kept its CR. Fixed in io.py.
     TX + "old_mac.csv": HEADER + b"\rventa,A,1,1\rventa,B,1,1,wind\r",
-    # A file cut inside a quoted last field: the open quote is not seen, the cut name is loaded (xfail below).
+    # A file cut inside a quoted last field: Spark's reader does not see the open quote, so the cut name
+    # was loaded. Fixed: landing.py counts the file's quotes, io.py marks the last record malformed.
     TX + "cut_in_last_field.csv": b"tipo,cantidad,precio,energia,contraparte\n"
     b'venta,1,1,wind,"Carlos G\xc3\xb3mez"\nventa,2,1,wind,"Laura Mart',
-    # A line of spaces before the header: Spark takes it for the header (io.py; xfail below).
+    # A line of spaces before the header: Spark took it for the header. Fixed: sniff.py counts such
+    # lines, io.py reads without Spark's header option and drops them and the header by position.
     TX + "spaces_before_header.csv": b"   \n" + HEADER + b"\nventa,A,1,1,wind\n",
+    # Numbers and timestamps padded with tabs were unreadable (trim removes spaces only). Fixed in values.py.
+    TX + "tab_padded.csv": b"tipo,contraparte,cantidad,precio,energia,fecha\n"
+    b"venta,B,\t1.5\t,\t 2 ,wind,\t2024-03-01 10:00\t\n",
 }
 
 
@@ -100,11 +103,6 @@ def test_largest_quantity_times_largest_price_is_exact(found):
     assert rows == [(Decimal("999999999999999.999"), Decimal("99999999999999.9999"), amount)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="io.py: with CR-only line ends Spark's _corrupt_record keeps the record's CR; "
-    "source_record should be the record's text without its line end",
-)
 def test_old_mac_malformed_record_text_has_no_line_end(found):
     rel = TX + "old_mac.csv"
     assert _per_file(found, rel) == {
@@ -117,11 +115,6 @@ def test_old_mac_malformed_record_text_has_no_line_end(found):
     assert rows == [(2, "venta,A,1,1")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="io.py/Spark: a quote left open in the last field of the last record is read as a complete "
-    "record (the univocity parser reaches the end of the file without reporting it)",
-)
 def test_quote_left_open_in_the_last_field_is_a_malformed_record(found):
     rel = TX + "cut_in_last_field.csv"
     assert _per_file(found, rel) == {
@@ -130,13 +123,20 @@ def test_quote_left_open_in_the_last_field_is_a_malformed_record(found):
         "rows_quarantined": 1,
         "reasons": {"wrong_field_count": 1},
     }
+    rows = _query(found, f"SELECT _source_line, source_record FROM raw.quarantine WHERE _source_file = '{rel}'")
+    assert rows == [(3, 'venta,2,1,wind,"Laura Mart')]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="io.py: Spark's header option takes a line of spaces for the header, so the real header "
-    "becomes record 2 (quarantined) and every record number is one too high",
-)
+def test_numbers_and_timestamps_padded_with_tabs_are_read(found):
+    rel = TX + "tab_padded.csv"
+    assert _per_file(found, rel) == {"rows_read": 1, "rows_valid": 1, "rows_quarantined": 0, "reasons": {}}
+    rows = _query(
+        found,
+        f"SELECT quantity, price, CAST(traded_at AS VARCHAR) FROM transform.transactions WHERE _source_file = '{rel}'",
+    )
+    assert rows == [(Decimal("1.500"), Decimal("2.0000"), "2024-03-01 10:00:00")]
+
+
 def test_line_of_spaces_before_the_header_is_not_the_header(found):
     rel = TX + "spaces_before_header.csv"
     assert _per_file(found, rel) == {"rows_read": 1, "rows_valid": 1, "rows_quarantined": 0, "reasons": {}}

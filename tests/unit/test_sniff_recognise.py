@@ -121,6 +121,12 @@ def test_header_cells_are_stripped_blank_lines_skipped_quotes_parsed():
     assert dialect.sample == (("venta", "Ruiz, Ana\nB", "10"),)
 
 
+def test_lines_of_whitespace_or_delimiters_before_the_header_are_counted_for_the_reader():
+    """Spark's reader skips empty lines but returns these as records; it drops them by this count."""
+    dialect = sniff(b"\n   \n;;\n\t\n\ntipo;cantidad\nventa;1,5\n", complete=True, file=F)
+    assert dialect == Dialect("UTF-8", ";", True, ("tipo", "cantidad"), (("venta", "1,5"),), header_offset=3)
+
+
 def test_header_only_file_has_no_sample():
     assert sniff(b"tipo,cantidad\r\n", complete=True, file=F) == Dialect("UTF-8", ",", False, ("tipo", "cantidad"), ())
 
