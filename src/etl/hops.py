@@ -346,7 +346,9 @@ def transform_to_analytics(ctx: RunContext) -> dict[str, Any]:
             ),
         )
     all_todo = sorted({pid for _, todo in todo_by_mart.values() for pid in todo})
-    tx = read_table(ctx.spark, source, transform_schema(tx_contract), all_todo).persist(StorageLevel.MEMORY_AND_DISK)
+    # Not cached: the quality rules and each mart read only their columns of the Parquet files, which
+    # costs less than caching every column of every trade (measured in docs/performance.md).
+    tx = read_table(ctx.spark, source, transform_schema(tx_contract), all_todo)
     tx_ok = True
     if all_todo:
         providers = read_table(
@@ -373,7 +375,6 @@ def transform_to_analytics(ctx: RunContext) -> dict[str, Any]:
         )
         tables.append(target.with_partitions(parts))
         results[mart.name] = {"rows": tables[-1].rows, "rebuilt": True, "dates": len(todo)}
-    tx.unpersist()
     tables += _summaries(ctx, snapshot, results, tx_ok)
     if tables:
         ctx.commit(tables)

@@ -115,6 +115,22 @@ TIMESTAMP_FORMATS = (
 
 
 def to_timestamp(col: Column) -> Column:
-    """The instant a timestamp text names (UTC when no zone is given), null when it is none of the formats."""
+    """The instant a timestamp text names (UTC when no zone is given), null when it is none of the formats.
+
+    Only the formats whose separator the text holds are tried: a format that fails costs Spark a parse
+    exception per value, and a text without ``T`` can never match a ``'T'`` format (nor one with ``T``
+    a format without it), so the result is that of trying all of them in turn.
+    """
     text = stripped(col)
-    return F.coalesce(*[F.to_timestamp(text, fmt) for fmt in TIMESTAMP_FORMATS])
+
+    def first_of(formats: list[str]) -> Column:
+        return F.coalesce(*[F.to_timestamp(text, fmt) for fmt in formats])
+
+    with_t = [f for f in TIMESTAMP_FORMATS if "'T'" in f]
+    with_space = [f for f in TIMESTAMP_FORMATS if " " in f]
+    date_only = [f for f in TIMESTAMP_FORMATS if f not in with_t and f not in with_space]
+    return (
+        F.when(text.contains("T"), first_of(with_t))
+        .when(text.contains(" "), first_of(with_space))
+        .otherwise(first_of(date_only))
+    )
