@@ -7,7 +7,7 @@ account_id = "222222222222"
 
 glue_job_capacity = {
   landing_to_raw         = { worker_type = "G.1X", number_of_workers = 10, timeout_minutes = 120, max_retries = 1 }
-  raw_to_transform       = { worker_type = "G.2X", number_of_workers = 10, timeout_minutes = 120, max_retries = 1 }
+  raw_to_transform       = { worker_type = "G.1X", number_of_workers = 10, timeout_minutes = 120, max_retries = 1 }
   transform_to_analytics = { worker_type = "G.1X", number_of_workers = 5, timeout_minutes = 60, max_retries = 1 }
 }
 glue_version          = "5.1"
