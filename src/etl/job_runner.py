@@ -1,6 +1,6 @@
 """What a Glue entry script does after it has its arguments and a SparkSession: run one hop.
 
-Plain pyspark only; the entry scripts own everything that imports ``awsglue``.
+Plain pyspark only; ``glue_entry`` owns everything that imports ``awsglue``.
 """
 
 from __future__ import annotations
