@@ -144,6 +144,13 @@ def test_alarm_metric_names_are_the_python_constants() -> None:
         assert text.count(f'"{name}"') == 1, name
 
 
+def test_glue_tables_state_the_compression_the_jobs_write() -> None:
+    from energy_lake.etl.session import PERFORMANCE_CONF, RUNTIME_CONF
+
+    codec = {**RUNTIME_CONF, **PERFORMANCE_CONF}["spark.sql.parquet.compression.codec"]
+    assert locals_of(MODULES_DIR / "glue_catalog" / "main.tf")["parquet"]["compression"] == codec.upper()
+
+
 def test_environment_reads_the_contract_folders() -> None:
     local = locals_of(ENVIRONMENTS_DIR / "dev" / "main.tf")
     base = ENVIRONMENTS_DIR / "dev"

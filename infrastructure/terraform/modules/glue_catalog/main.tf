@@ -94,7 +94,9 @@ locals {
   partitioned_tables = { for k, t in local.tables : k => t if length(t.partition_keys) > 0 }
   snapshot_tables    = { for k, t in local.tables : k => t if length(t.partition_keys) == 0 }
 
+  # compression: what the jobs write (spark.sql.parquet.compression.codec in src/etl/session.py; a test compares).
   parquet = {
+    compression   = "ZSTD"
     input_format  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
     output_format = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
     serde         = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
@@ -126,7 +128,7 @@ resource "aws_glue_catalog_table" "this" {
   parameters = {
     EXTERNAL                = "TRUE"
     classification          = "parquet"
-    "parquet.compression"   = "SNAPPY"
+    "parquet.compression"   = local.parquet.compression
     "energy_lake.zone"      = each.value.zone
     "energy_lake.layout"    = "partitioned"
     "energy_lake.versioned" = "run folders; partitions registered by the jobs after each lake commit"
@@ -179,7 +181,7 @@ resource "aws_glue_catalog_table" "snapshot" {
   parameters = {
     EXTERNAL                = "TRUE"
     classification          = "parquet"
-    "parquet.compression"   = "SNAPPY"
+    "parquet.compression"   = local.parquet.compression
     "energy_lake.zone"      = each.value.zone
     "energy_lake.layout"    = "snapshot"
     "energy_lake.versioned" = "run folders; table location moved by the jobs after each lake commit"
