@@ -32,9 +32,9 @@ PERFORMANCE_CONF = {
     # that large (the validation of a contract's columns) ran interpreted, at half the speed of Spark's
     # per-operator generated code. Fall back to that for such plans.
     "spark.sql.codegen.hugeMethodLimit": "8000",
-    # Parquet row groups of 32 MiB (not 128) and read splits to match: a day of trades is one file, and the
-    # analytics hop caches it; 128 MiB splits made cached blocks of ~1.6M wide rows that ran the 2 GiB heap
-    # out of memory at 10M trades. Smaller blocks spill to disk one by one; Athena still reads whole row groups.
+    # Parquet row groups of 32 MiB (not 128) and read splits to match: a day of trades is one file, and
+    # 128 MiB splits made few, large read tasks (blocks of ~1.6M wide rows that, cached, ran the 2 GiB heap
+    # out of memory at 10M trades). Athena still reads whole row groups.
     "parquet.block.size": str(32 << 20),
     "spark.sql.files.maxPartitionBytes": str(32 << 20),
 }
@@ -66,7 +66,9 @@ def local_session(app_name: str = "energy-lake", *, cores: int | None = None) ->
         .config("spark.sql.adaptive.enabled", "true")
         .config("spark.driver.memory", os.environ.get("ENERGY_LAKE_DRIVER_MEMORY", "2g"))
         .config("spark.sql.warehouse.dir", os.path.join(tempfile.gettempdir(), "energy-lake-warehouse"))
-        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log_config}")
+        # The throughput collector: G1's concurrent threads compete with the 2 tasks of a 2-core machine
+        # (measured: 9% less CPU at 1M trades; docs/performance.md). Glue sets its own JVM options.
+        .config("spark.driver.extraJavaOptions", f"-XX:+UseParallelGC -Dlog4j2.configurationFile=file:{log_config}")
     )
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
