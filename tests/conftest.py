@@ -21,6 +21,7 @@ os.environ["ENERGY_LAKE_PII_KEY"] = TEST_PII_KEY
 def spark() -> Iterator[object]:
     from pyspark.sql import SparkSession
 
+    from energy_lake.etl.iceberg import session_conf
     from energy_lake.etl.session import configure
 
     session = (
@@ -31,6 +32,7 @@ def spark() -> Iterator[object]:
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", "2g")
+        .config(map=session_conf())
         .config("spark.sql.warehouse.dir", str(REPO / ".pytest_cache" / "spark-warehouse"))
         .getOrCreate()
     )

@@ -50,9 +50,9 @@ def run_pipeline(
             log.warning("took over an expired lock", previous_run=lock.taken_over)
         clock = time.monotonic()
         print("starting Spark ...")
-        from energy_lake.etl.session import local_session
+        from energy_lake.etl.session import lake_session, local_session
 
-        spark = local_session()
+        spark = lake_session(local_session(), lake)
         log.info("spark ready", seconds=round(time.monotonic() - clock, 1))
         ctx = RunContext(spark, lake, storage, run_id, log, local_key(lake.state), forced, heartbeat=lock.refresh)
         transform_stats = analytics_stats = None
@@ -66,7 +66,7 @@ def run_pipeline(
 
         print("landing -> raw")
         raw_stats = timed("landing_to_raw", landing_to_raw)
-        ages = metrics.latest_ingest_ages(ctx.catalog.snapshot(), datetime.now(UTC))
+        ages = metrics.latest_ingest_ages(ctx.state.snapshot(), datetime.now(UTC))
         if through in ("transform", "analytics"):
             print("raw -> transform")
             transform_stats = timed("raw_to_transform", raw_to_transform)

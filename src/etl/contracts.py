@@ -145,6 +145,20 @@ class LakeConventions:
     lineage: tuple[Column, ...]
     extra: Column
     quarantine_columns: tuple[Column, ...]
+    state_tables: tuple[StateTable, ...]
+
+    def state_table(self, name: str) -> StateTable:
+        return next(t for t in self.state_tables if t.name == name)
+
+
+@dataclass(frozen=True)
+class StateTable:
+    """A table of the lake's incremental state (``lake.yaml`` ``state_tables``)."""
+
+    name: str  # "<zone>.<table>"
+    description: str
+    partition_by: tuple[str, ...]
+    columns: tuple[Column, ...]
 
 
 @cache
@@ -155,6 +169,15 @@ def lake_conventions() -> LakeConventions:
         lineage=tuple(_column(c) for c in raw["lineage"]),
         extra=_column(raw["extra_column"]),
         quarantine_columns=tuple(_column(c) for c in raw["quarantine"]["columns"]),
+        state_tables=tuple(
+            StateTable(
+                f"{t['zone']}.{t['name']}",
+                t["description"],
+                tuple(t["partition_by"]),
+                tuple(_column(c) for c in t["columns"]),
+            )
+            for t in raw["state_tables"]
+        ),
     )
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from energy_lake.etl.contracts import all_contracts, load_marts, read_yaml
+from energy_lake.etl.contracts import all_contracts, lake_conventions, load_marts, read_yaml
 from energy_lake.etl.quality import RESULTS_TABLE, results_schema
-from energy_lake.etl.schemas import mart_schema, quarantine_schema, raw_schema, transform_schema
+from energy_lake.etl.schemas import mart_schema, quarantine_schema, raw_schema, state_schema, transform_schema
 
 GENERAL, RESTRICTED = "general", "restricted"
 QUARANTINE = "raw.quarantine"
@@ -52,6 +52,9 @@ def lake_tables() -> dict[str, dict[str, str]]:
     tables[RESULTS_TABLE] = {f.name: GENERAL for f in results_schema().fields}
     for mart in load_marts():
         tables[f"analytics.{mart.name}"] = {f.name: GENERAL for f in mart_schema(mart.name).fields}
+    # The incremental state: file names, fingerprints, counts and run ids (never values or personal data).
+    for state in lake_conventions().state_tables:
+        tables[state.name] = {f.name: GENERAL for f in state_schema(state.name).fields}
     return tables
 
 

@@ -1,8 +1,9 @@
-"""The three hops: plan from the catalog, read, transform (pure), write new versions, commit.
+"""The three hops: plan from the lake state, read, transform (pure), write, record what was built.
 
-Each hop reads one catalog snapshot, writes new partition versions and commits them in one atomic
-step, so a hop that dies leaves the previous state intact and the next run redoes exactly the
-missing work. The Glue entry scripts and the local runner both call these functions.
+Every table write is one Iceberg commit replacing whole partitions, and a hop records what it built
+(``state``) only after its data is committed, so a hop that dies leaves every table readable and
+the next run redoes exactly the missing work, overwriting the same partitions with the same rows.
+The Glue entry scripts and the local runner both call these functions.
 """
 
 from __future__ import annotations
@@ -18,52 +19,52 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from energy_lake.etl import analytics, quality, raw, transform
-from energy_lake.etl.catalog import LakeCatalog, Partition, Snapshot, Table, partition_id
 from energy_lake.etl.contracts import ENTITIES, load_contract, load_marts
 from energy_lake.etl.failpoints import failpoint
-from energy_lake.etl.io import read_landing, read_table, write_partitions
+from energy_lake.etl.io import read_landing
 from energy_lake.etl.landing import plan_entity, raw_partition_id
 from energy_lake.etl.locations import LakeLocations
-from energy_lake.etl.schemas import raw_schema, transform_schema
+from energy_lake.etl.state import IngestedFile, LakeState, Partition, StateSnapshot, Table
 from energy_lake.etl.storage import Storage
+from energy_lake.etl.tables import QUARANTINE, LakeTables, partition_id
 from energy_lake.etl.tokens import key_pads
 from energy_lake.utils.logging import Logger
-
-QUARANTINE = "raw.quarantine"
 
 
 @dataclass
 class RunContext:
-    spark: SparkSession
+    spark: SparkSession  # its catalog ``lake`` bound (session.lake_session)
     lake: LakeLocations
     storage: Storage
     run_id: str
     log: Logger
     pii_key: bytes = b""
     reprocess: frozenset[str] = frozenset()
-    # Called with the committed tables after each commit (on AWS: GluePartitionSync).
-    on_commit: Callable[[list[Table]], None] | None = None
-    # Called after each commit to show the run is alive (extends the lake lock).
+    # Called after each hop's state is recorded to show the run is alive (extends the lake lock).
     heartbeat: Callable[[], None] | None = None
     # Data quality results of this run and the promotions they stopped (written by flush_quality).
     quality: quality.QualityLog = field(default_factory=quality.QualityLog)
+    tables: LakeTables = field(init=False)
+    state: LakeState = field(init=False)
 
-    @property
-    def catalog(self) -> LakeCatalog:
-        return LakeCatalog(self.storage, self.lake.state)
+    def __post_init__(self) -> None:
+        self.tables = LakeTables(self.spark, self.lake.databases)
+        self.state = LakeState(self.tables)
 
-    def commit(self, tables: list[Table]) -> None:
-        first = tables[0].name
-        failpoint(f"before_commit:{first}")
-        self.catalog.commit(tables, self.run_id)
-        failpoint(f"after_commit:{first}")
-        if self.on_commit is not None:
-            self.on_commit(tables)
+    def write(
+        self, name: str, df: DataFrame, pids: list[str], inputs: dict[str, dict[str, str]]
+    ) -> dict[str, Partition]:
+        """Replace ``pids`` of table ``name`` by ``df`` (one commit); the partitions as the state records them."""
+        rows = self.tables.overwrite(name, df, pids, self.run_id)
+        return {pid: Partition(self.run_id, rows[pid], inputs.get(pid, {})) for pid in pids}
+
+    def record_builds(self, built: list[Table], changed: dict[str, list[str]]) -> None:
+        self.state.record_builds(built, changed)
+        self.alive()
+
+    def alive(self) -> None:
         if self.heartbeat is not None:
             self.heartbeat()
-
-    def empty_table(self, snapshot: Snapshot, name: str, keys: tuple[str, ...]) -> Table:
-        return snapshot.table_or_empty(name, self.lake.table_location(name), keys)
 
 
 # ---------------------------------------------------------------- data quality gates
@@ -91,25 +92,23 @@ def _days(pids: list[str]) -> list[date]:
     return sorted(date.fromisoformat(pid.split("=", 1)[1]) for pid in pids)
 
 
-def _day_rows(table: Table | None) -> dict[date, int]:
-    """Rows per ingest date of a raw table, from the catalog (no data read)."""
-    return {date.fromisoformat(pid.split("=", 1)[1]): p.rows for pid, p in table.partitions.items()} if table else {}
+def _day_rows(table: Table) -> dict[date, int]:
+    """Rows per ingest date of a raw table, from the ingest log (no data read)."""
+    return {date.fromisoformat(pid.split("=", 1)[1]): p.rows for pid, p in table.partitions.items()}
 
 
 def flush_quality(ctx: RunContext) -> int:
-    """Write this run's quality results to analytics.quality_results (one partition per run) and commit them."""
+    """Write this run's quality results to analytics.quality_results (one partition per run)."""
     pending = ctx.quality.results[ctx.quality.committed :]
     if not pending:
         return 0
     if ctx.quality.committed:
         raise RuntimeError("a run writes its quality results once, after its hops")
-    table = ctx.empty_table(ctx.catalog.snapshot(), quality.RESULTS_TABLE, (quality.RESULTS_PARTITION,))
     pid = partition_id({quality.RESULTS_PARTITION: ctx.run_id})
     frame = quality.results_frame(ctx.spark, pending, ctx.run_id)
-    parts = write_partitions(ctx.spark, frame, table, ctx.run_id, [pid], {})
-    ctx.commit([table.with_partitions(parts)])
+    rows = ctx.tables.overwrite(quality.RESULTS_TABLE, frame, [pid], ctx.run_id)
     ctx.quality.committed = len(ctx.quality.results)
-    ctx.log.info("quality results committed", table=quality.RESULTS_TABLE, rows=parts[pid].rows)
+    ctx.log.info("quality results committed", table=quality.RESULTS_TABLE, rows=rows[pid])
     return len(pending)
 
 
@@ -126,10 +125,8 @@ def landing_to_raw(ctx: RunContext) -> dict[str, Any]:
 
 def _ingest_entity(ctx: RunContext, entity: str) -> dict[str, Any]:
     contract = load_contract(entity)
-    snapshot = ctx.catalog.snapshot()
-    raw_table = ctx.empty_table(snapshot, f"raw.{entity}", ("ingest_date",))
-    quarantine = ctx.empty_table(snapshot, QUARANTINE, ("entity", "ingest_date"))
-    plan = plan_entity(ctx.storage, ctx.lake.landing, entity, raw_table, set(ctx.reprocess))
+    snapshot = ctx.state.snapshot()
+    plan = plan_entity(ctx.storage, ctx.lake.landing, entity, snapshot.ingested_files(entity), set(ctx.reprocess))
     stats: dict[str, Any] = {
         "files": len(plan.files),
         "files_skipped": plan.skipped_files,
@@ -147,48 +144,48 @@ def _ingest_entity(ctx: RunContext, entity: str) -> dict[str, Any]:
         ctx.log.info("nothing new", hop="raw", entity=entity)
         return stats
     ingested_at = datetime.now(UTC).replace(tzinfo=None)
-    raw_parts: dict[str, Partition] = {}
-    q_parts: dict[str, Partition] = {}
-    q_pid = {d: partition_id({"entity": entity, "ingest_date": d}) for d in plan.dates}
+    q_pids = [partition_id({"entity": entity, "ingest_date": d}) for d in plan.dates]
+    raw_pids = [raw_partition_id(d) for d in plan.dates]
+    per_file: dict[str, dict[str, Any]] = {}
     if plan.files:
         records = read_landing(ctx.spark, plan.files, contract, ctx.run_id, ingested_at)
         validated = raw.validate(records, contract).persist(StorageLevel.MEMORY_AND_DISK)
         per_file = _per_file_counts(raw.file_counts(validated).collect(), [rf.file.rel_path for rf in plan.files])
-        landing_inputs = {
-            raw_partition_id(d): {
-                "landing_files": {
-                    rf.file.rel_path: {"fingerprint": rf.file.fingerprint, "duplicate_of": rf.duplicate_of}
-                    for rf in plan.files
-                    if rf.file.ingest_date == d
-                }
-            }
-            for d in plan.dates
-        }
-        # Quarantine first, raw second: the raw version is what marks a file ingested.
-        failpoint(f"raw_read:{entity}")
-        q_parts = write_partitions(
-            ctx.spark, raw.quarantine_rows(validated, contract), quarantine, ctx.run_id, list(q_pid.values()), {}
-        )
-        failpoint(f"quarantine_written:{entity}")
-        raw_parts = write_partitions(
-            ctx.spark,
-            raw.valid_rows(validated, contract),
-            raw_table,
-            ctx.run_id,
-            [raw_partition_id(d) for d in plan.dates],
-            landing_inputs,
-        )
-        validated.unpersist()
-        stats["per_file"] = per_file
-        for counts in per_file.values():
-            stats["rows_read"] += counts["rows_read"]
-            stats["rows_valid"] += counts["rows_valid"]
-            stats["rows_quarantined"] += counts["rows_quarantined"]
-            stats["quarantine_reasons"] = dict(Counter(stats["quarantine_reasons"]) + Counter(counts["reasons"]))
+        quarantined, valid = raw.quarantine_rows(validated, contract), raw.valid_rows(validated, contract)
     else:  # every file of these dates was rejected: their partitions become empty
-        raw_parts = {raw_partition_id(d): Partition("", ctx.run_id, 0) for d in plan.dates}
-        q_parts = {pid: Partition("", ctx.run_id, 0) for pid in q_pid.values()}
-    ctx.commit([raw_table.with_partitions(raw_parts), quarantine.with_partitions(q_parts)])
+        validated = None
+        quarantined = ctx.spark.createDataFrame([], ctx.tables.ensure(QUARANTINE).schema)
+        valid = ctx.spark.createDataFrame([], ctx.tables.ensure(f"raw.{entity}").schema)
+    # Quarantine first, raw second, the ingest log last: the log is what marks a file ingested, so a
+    # crash before it makes the next run redo these dates, replacing the same partitions again.
+    failpoint(f"raw_read:{entity}")
+    ctx.tables.overwrite(QUARANTINE, quarantined, q_pids, ctx.run_id)
+    failpoint(f"quarantine_written:{entity}")
+    ctx.tables.overwrite(f"raw.{entity}", valid, raw_pids, ctx.run_id)
+    if validated is not None:
+        validated.unpersist()
+    files = [
+        IngestedFile(
+            entity,
+            rf.file.ingest_date,
+            rf.file.rel_path,
+            rf.file.fingerprint,
+            rf.duplicate_of,
+            rf.file.size,
+            per_file[rf.file.rel_path]["rows_read"],
+            per_file[rf.file.rel_path]["rows_valid"],
+            per_file[rf.file.rel_path]["rows_quarantined"],
+        )
+        for rf in plan.files
+    ]
+    ctx.state.record_ingest(entity, plan.dates, files, ctx.run_id)
+    ctx.alive()
+    stats["per_file"] = per_file
+    for counts in per_file.values():
+        stats["rows_read"] += counts["rows_read"]
+        stats["rows_valid"] += counts["rows_valid"]
+        stats["rows_quarantined"] += counts["rows_quarantined"]
+        stats["quarantine_reasons"] = dict(Counter(stats["quarantine_reasons"]) + Counter(counts["reasons"]))
     ctx.log.info(
         "raw committed",
         hop="raw",
@@ -220,8 +217,22 @@ def _per_file_counts(rows: list[Any], files: list[str]) -> dict[str, dict[str, A
 # ---------------------------------------------------------------- raw -> transform
 
 
-def _raw_versions(table: Table | None) -> dict[str, str]:
-    return {pid: p.path for pid, p in table.partitions.items()} if table else {}
+def _stale(target: Table, wanted: dict[str, dict[str, str]], forced: set[str]) -> list[str]:
+    """Partitions of ``target`` whose recorded inputs differ from ``wanted`` (or that ``--reprocess`` names)."""
+    pids = set(wanted) | set(target.partitions)
+    return sorted(
+        pid
+        for pid in pids
+        if pid in forced or target.partitions.get(pid) is None or target.partitions[pid].inputs != wanted.get(pid, {})
+    )
+
+
+def _by_day(source: Table, pids: set[str]) -> dict[str, dict[str, str]]:
+    """Inputs of each daily partition built from ``source``: the same day of it, at its current version."""
+    return {
+        pid: ({f"{source.name}/{pid}": source.partitions[pid].run_id} if pid in source.partitions else {})
+        for pid in pids
+    }
 
 
 def raw_to_transform(ctx: RunContext) -> dict[str, Any]:
@@ -236,20 +247,21 @@ def raw_to_transform(ctx: RunContext) -> dict[str, Any]:
 
 def _transform_dimension(ctx: RunContext, entity: str, pads: DataFrame) -> dict[str, Any]:
     contract = load_contract(entity)
-    snapshot = ctx.catalog.snapshot()
+    snapshot = ctx.state.snapshot()
     source = snapshot.table(f"raw.{entity}")
-    target = ctx.empty_table(snapshot, f"transform.{entity}", ())
-    inputs = {"raw": _raw_versions(source)}
+    target = snapshot.table(f"transform.{entity}")
+    inputs = source.versions()
     current = target.partitions.get("")
     if current and current.inputs == inputs and not ctx.reprocess:
         ctx.log.info("up to date", hop="transform", entity=entity)
         return {"rows": current.rows, "rebuilt": False}
-    raw_df = read_table(ctx.spark, source, raw_schema(contract))
-    built_from = current.inputs.get("raw", {}) if current else {}
+    raw_df = ctx.tables.read(source.name)
+    built_from = current.inputs if current else {}
+    forced = {raw_partition_id(d) for d in ctx.reprocess}
     changed = [
         pid
-        for pid, path in inputs["raw"].items()
-        if built_from.get(pid) != path or pid in {raw_partition_id(d) for d in ctx.reprocess}
+        for pid, p in source.partitions.items()
+        if built_from.get(f"{source.name}/{pid}") != p.run_id or pid in forced
     ]
     checks = quality.evaluate_feed(entity, raw_df, _day_rows(source), _days(changed))
     if not _gate(ctx, quality.RAW_GATE, entity, checks, f"transform.{entity}"):
@@ -257,9 +269,9 @@ def _transform_dimension(ctx: RunContext, entity: str, pads: DataFrame) -> dict[
     out = (
         transform.providers(raw_df, contract) if entity == "providers" else transform.customers(raw_df, contract, pads)
     )
-    parts = write_partitions(ctx.spark, out, target, ctx.run_id, [""], {"": inputs})
-    ctx.commit([target.with_partitions(parts)])
-    rows_in = source.rows if source else 0
+    parts = ctx.write(target.name, out, [""], {"": inputs})
+    ctx.record_builds([target.with_partitions(parts)], {target.name: [""]})
+    rows_in = source.rows
     ctx.log.info("transform committed", hop="transform", entity=entity, rows=parts[""].rows, raw_rows=rows_in)
     return {
         "rows": parts[""].rows,
@@ -271,42 +283,34 @@ def _transform_dimension(ctx: RunContext, entity: str, pads: DataFrame) -> dict[
 
 def _transform_transactions(ctx: RunContext, pads: DataFrame) -> dict[str, Any]:
     contract = load_contract("transactions")
-    snapshot = ctx.catalog.snapshot()
+    snapshot = ctx.state.snapshot()
     source = snapshot.table("raw.transactions")
-    target = ctx.empty_table(snapshot, "transform.transactions", ("ingest_date",))
-    raw_paths = _raw_versions(source)
-    forced = {raw_partition_id(d) for d in ctx.reprocess}
-    todo = sorted(
-        pid
-        for pid, path in raw_paths.items()
-        if pid in forced or target.partitions.get(pid) is None or target.partitions[pid].inputs.get("raw") != path
-    )
+    target = snapshot.table("transform.transactions")
+    wanted = _by_day(source, set(source.partitions) | set(target.partitions))
+    todo = _stale(target, wanted, {raw_partition_id(d) for d in ctx.reprocess})
     if not todo:
         ctx.log.info("up to date", hop="transform", entity="transactions")
         return {"rows": target.rows, "dates": [], "rebuilt": False}
-    raw_df = read_table(ctx.spark, source, raw_schema(contract), todo)
+    raw_df = ctx.tables.read(source.name, todo)
     checks = quality.evaluate_feed("transactions", raw_df, _day_rows(source), _days(todo))
     if not _gate(ctx, quality.RAW_GATE, "transactions", checks, "transform.transactions"):
         return {"rows": target.rows, "dates": [], "rebuilt": False, "stopped": True}
     earliest = min(todo)
     earlier = [pid for pid in target.partitions if pid < earliest]
-    earlier_ids = read_table(ctx.spark, target, transform_schema(contract), earlier).select("transaction_id")
-    providers_df = read_table(
-        ctx.spark, snapshot.table("transform.providers"), transform_schema(load_contract("providers"))
-    )
-    customers_df = read_table(
-        ctx.spark, snapshot.table("transform.customers"), transform_schema(load_contract("customers"))
-    )
+    earlier_ids = ctx.tables.read(target.name, earlier).select("transaction_id")
+    providers_df = ctx.tables.read("transform.providers")
+    customers_df = ctx.tables.read("transform.customers")
     out = transform.transactions(raw_df, contract, providers_df, customers_df, earlier_ids, pads)
     out = out.repartition("ingest_date")  # one compact file per day
-    parts = write_partitions(ctx.spark, out, target, ctx.run_id, todo, {pid: {"raw": raw_paths[pid]} for pid in todo})
-    ctx.commit([target.with_partitions(parts)])
-    raw_rows = sum(source.partitions[pid].rows for pid in todo) if source else 0
+    parts = ctx.write(target.name, out, todo, wanted)
+    built = target.with_partitions(parts)
+    ctx.record_builds([built], {target.name: todo})
+    raw_rows = sum(source.partitions[pid].rows for pid in todo if pid in source.partitions)
     rows = sum(p.rows for p in parts.values())
-    unresolved = _count_unresolved(ctx.spark, target.with_partitions(parts), contract, todo)
+    unresolved = _count_unresolved(ctx, todo)
     ctx.log.info("transform committed", hop="transform", entity="transactions", dates=len(todo), rows=rows)
     return {
-        "rows": target.with_partitions(parts).rows,
+        "rows": built.rows,
         "dates": [p.split("=")[1] for p in todo],
         "rebuilt": True,
         "rows_written": rows,
@@ -316,8 +320,8 @@ def _transform_transactions(ctx: RunContext, pads: DataFrame) -> dict[str, Any]:
     }
 
 
-def _count_unresolved(spark: SparkSession, table: Table, contract: Any, pids: list[str]) -> dict[str, int]:
-    df = read_table(spark, table, transform_schema(contract), pids)
+def _count_unresolved(ctx: RunContext, pids: list[str]) -> dict[str, int]:
+    df = ctx.tables.read("transform.transactions", pids)
     return {r["counterparty_status"]: int(r["count"]) for r in df.groupBy("counterparty_status").count().collect()}
 
 
@@ -325,70 +329,55 @@ def _count_unresolved(spark: SparkSession, table: Table, contract: Any, pids: li
 
 
 def transform_to_analytics(ctx: RunContext) -> dict[str, Any]:
-    snapshot = ctx.catalog.snapshot()
-    tx_contract = load_contract("transactions")
+    snapshot = ctx.state.snapshot()
     source = snapshot.table("transform.transactions")
-    versions = _raw_versions(source)
     forced = {raw_partition_id(d) for d in ctx.reprocess}
-    tables, results = [], {}
+    built: list[Table] = []
+    changed: dict[str, list[str]] = {}
+    results: dict[str, Any] = {}
     daily = [m for m in load_marts() if m.partition_by]
     todo_by_mart = {}
     for mart in daily:
-        target = ctx.empty_table(snapshot, f"analytics.{mart.name}", ("ingest_date",))
-        todo_by_mart[mart.name] = (
-            target,
-            sorted(
-                pid
-                for pid, path in versions.items()
-                if pid in forced
-                or target.partitions.get(pid) is None
-                or target.partitions[pid].inputs.get("transform") != path
-            ),
-        )
-    all_todo = sorted({pid for _, todo in todo_by_mart.values() for pid in todo})
+        target = snapshot.table(f"analytics.{mart.name}")
+        wanted = _by_day(source, set(source.partitions) | set(target.partitions))
+        todo_by_mart[mart.name] = (target, wanted, _stale(target, wanted, forced))
+    all_todo = sorted({pid for _, _, todo in todo_by_mart.values() for pid in todo})
     # Not cached: the quality rules and each mart read only their columns of the Parquet files, which
     # costs less than caching every column of every trade (measured in docs/performance.md).
-    tx = read_table(ctx.spark, source, transform_schema(tx_contract), all_todo)
+    tx = ctx.tables.read(source.name, all_todo)
     tx_ok = True
     if all_todo:
-        providers = read_table(
-            ctx.spark, snapshot.table("transform.providers"), transform_schema(load_contract("providers"))
-        )
-        lookups = {"transform.providers": providers}
+        lookups = {"transform.providers": ctx.tables.read("transform.providers")}
         checks = quality.evaluate_rows(
             quality.rules_for("transform.transactions"), tx, days=_days(all_todo), lookups=lookups
         )
         tx_ok = _gate(ctx, quality.TRANSFORM_GATE, "transactions", checks, "the analytics marts")
     for mart in daily:
-        target, todo = todo_by_mart[mart.name]
+        target, wanted, todo = todo_by_mart[mart.name]
         if not todo or not tx_ok:
             results[mart.name] = {"rows": target.rows, "rebuilt": False, **({} if tx_ok else {"stopped": True})}
             continue
-        df = analytics.DAILY_MARTS[mart.name](tx.where(F.col("ingest_date").isin([p.split("=")[1] for p in todo])))
-        parts = write_partitions(
-            ctx.spark,
-            df.repartition("ingest_date"),
-            target,
-            ctx.run_id,
-            todo,
-            {pid: {"transform": versions[pid]} for pid in todo},
-        )
-        tables.append(target.with_partitions(parts))
-        results[mart.name] = {"rows": tables[-1].rows, "rebuilt": True, "dates": len(todo)}
-    tables += _summaries(ctx, snapshot, results, tx_ok)
-    if tables:
-        ctx.commit(tables)
+        days = [date.fromisoformat(p.split("=")[1]) for p in todo]
+        df = analytics.DAILY_MARTS[mart.name](tx.where(F.col("ingest_date").isin(days)))
+        parts = ctx.write(target.name, df.repartition("ingest_date"), todo, wanted)
+        built.append(target.with_partitions(parts))
+        changed[target.name] = todo
+        results[mart.name] = {"rows": built[-1].rows, "rebuilt": True, "dates": len(todo)}
+    for table in _summaries(ctx, snapshot, results, tx_ok):
+        built.append(table)
+        changed[table.name] = [""]
+    if built:
+        ctx.record_builds(built, changed)
     for name, result in results.items():
         ctx.log.info("mart", hop="analytics", mart=name, rows=result["rows"], rebuilt=result["rebuilt"])
     return results
 
 
-def _summaries(ctx: RunContext, snapshot: Snapshot, results: dict[str, Any], tx_ok: bool = True) -> list[Table]:
+def _summaries(ctx: RunContext, snapshot: StateSnapshot, results: dict[str, Any], tx_ok: bool = True) -> list[Table]:
     """Lifetime summaries: rebuilt when any trade partition or dimension changed, and their inputs pass."""
     names = ("transform.transactions", "transform.providers", "transform.customers")
-    inputs = {n: _raw_versions(snapshot.table(n)) for n in names}
-    contracts = {n: load_contract(n.split(".")[1]) for n in names}
-    frames = {n: read_table(ctx.spark, snapshot.table(n), transform_schema(contracts[n])) for n in names}
+    inputs = {k: v for n in names for k, v in snapshot.table(n).versions().items()}
+    frames = {n: ctx.tables.read(n) for n in names}
     builders: dict[str, Callable[[], DataFrame]] = {
         "customer_summary": lambda: analytics.customer_summary(frames[names[0]], frames[names[2]]),
         "provider_summary": lambda: analytics.provider_summary(frames[names[0]], frames[names[1]]),
@@ -397,7 +386,7 @@ def _summaries(ctx: RunContext, snapshot: Snapshot, results: dict[str, Any], tx_
     passed: dict[str, bool] = {}
     tables = []
     for name, build in builders.items():
-        target = ctx.empty_table(snapshot, f"analytics.{name}", ())
+        target = snapshot.table(f"analytics.{name}")
         current = target.partitions.get("")
         if current and current.inputs == inputs and not ctx.reprocess:
             results[name] = {"rows": current.rows, "rebuilt": False}
@@ -409,7 +398,7 @@ def _summaries(ctx: RunContext, snapshot: Snapshot, results: dict[str, Any], tx_
         if not (tx_ok and passed[dim]):
             results[name] = {"rows": target.rows, "rebuilt": False, "stopped": True}
             continue
-        parts = write_partitions(ctx.spark, build(), target, ctx.run_id, [""], {"": inputs})
+        parts = ctx.write(target.name, build(), [""], {"": inputs})
         tables.append(target.with_partitions(parts))
         results[name] = {"rows": parts[""].rows, "rebuilt": True}
     return tables

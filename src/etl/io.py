@@ -1,32 +1,25 @@
-"""All reading and writing of lake data (Spark). Locations arrive as arguments, never literals.
+"""Reading the landing zone (Spark): the CSV files of one entity as landing records.
 
-- ``read_landing``: the CSV files of one entity as landing records (one partition per file, so the
-  record number is exact; embedded newlines and any field count survive parsing).
-- ``read_table``: the current partitions of a table, as the catalog snapshot names them.
-- ``write_partitions``: a new version folder ``run=<run_id>`` in every partition of the DataFrame,
-  invisible to readers until the catalog commit names it.
+One partition per file, so the record number is exact; embedded newlines and any field count survive
+parsing. Locations arrive as arguments, never literals. The lake's tables are read and written in
+``tables.py``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from functools import reduce
-from typing import Any
 
-from pyspark.errors import AnalysisException
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.window import Window
 
-from energy_lake.etl.catalog import Partition, Table, partition_id, partition_values
 from energy_lake.etl.contracts import Contract
 from energy_lake.etl.landing import ReadableFile
 from energy_lake.etl.recognise import EXTRA_PREFIX
-from energy_lake.etl.schemas import conform
 
 CORRUPT = "_corrupt_record"
-RUN_COLUMN = "run"
 
 
 def _quoted(col: Column, delimiter: str) -> Column:
@@ -111,61 +104,3 @@ def read_landing(
 ) -> DataFrame:
     frames = [_read_file(spark, rf, contract, run_id, ingested_at) for rf in files]
     return reduce(DataFrame.unionByName, frames)
-
-
-def read_table(
-    spark: SparkSession, table: Table | None, schema: T.StructType, partitions: list[str] | None = None
-) -> DataFrame:
-    """Current rows of ``table`` (only ``partitions`` when given), in ``schema``."""
-    wanted = [] if table is None else [p for p in (partitions if partitions is not None else table.partitions)]
-    paths = [table.uri(p) for p in wanted if table and p in table.partitions and table.partitions[p].rows > 0]
-    if not table or not paths:
-        return spark.createDataFrame([], schema)
-    return conform(spark.read.option("basePath", table.location).parquet(*paths), schema)
-
-
-def write_partitions(
-    spark: SparkSession,
-    df: DataFrame,
-    table: Table,
-    run_id: str,
-    expected: list[str],
-    inputs: dict[str, dict[str, Any]],
-) -> dict[str, Partition]:
-    """Write ``df`` as new versions of the ``expected`` partitions; empty ones are recorded with 0 rows."""
-    keys = list(table.partition_keys)
-    df.withColumn(RUN_COLUMN, F.lit(run_id)).write.mode("append").partitionBy(*keys, RUN_COLUMN).parquet(table.location)
-    counts = _count_written(spark, table, run_id, expected)
-    out = {}
-    for pid in expected:
-        folder = "/".join([pid, f"{RUN_COLUMN}={run_id}"]) if pid else f"{RUN_COLUMN}={run_id}"
-        out[pid] = Partition(path=folder, run_id=run_id, rows=counts.get(pid, 0), inputs=inputs.get(pid, {}))
-    unexpected = set(counts) - set(expected)
-    if unexpected:
-        raise RuntimeError(f"{table.name}: wrote partitions the plan did not expect: {sorted(unexpected)}")
-    return out
-
-
-def _count_written(spark: SparkSession, table: Table, run_id: str, expected: list[str]) -> dict[str, int]:
-    """Rows per partition this write produced (read from the Parquet footers).
-
-    A key whose value is the same in every expected partition (the quarantine's ``entity``) is fixed
-    in the glob, so writes of other entities in the same run are not counted; every other key is a
-    wildcard, so rows that went to a partition the plan did not expect are still found.
-    """
-    keys = list(table.partition_keys)
-    values = [partition_values(pid) for pid in expected]
-    fixed = [
-        f"{k}={values[0][k]}" if values and all(v.get(k) == values[0].get(k) for v in values) else "*" for k in keys
-    ]
-    glob = "/".join([*fixed, f"{RUN_COLUMN}={run_id}"])
-    try:
-        written = spark.read.option("basePath", table.location).parquet(f"{table.location.rstrip('/')}/{glob}")
-    except AnalysisException:
-        return {}  # nothing written: every partition of this run is empty
-    if not keys:
-        return {"": written.count()}
-    return {
-        partition_id({k: str(row[k]) for k in keys}): int(row["count"])
-        for row in written.groupBy(*keys).count().collect()
-    }

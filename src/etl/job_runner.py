@@ -13,13 +13,12 @@ from pyspark.sql import SparkSession
 
 from energy_lake.etl import manifest, metrics
 from energy_lake.etl.errors import LakeError
-from energy_lake.etl.glue_sync import GluePartitionSync
 from energy_lake.etl.hops import RunContext, flush_quality, landing_to_raw, raw_to_transform, transform_to_analytics
 from energy_lake.etl.job_args import DATABASE_ARGUMENTS
 from energy_lake.etl.locations import LakeLocations
 from energy_lake.etl.lock import HolderAlive, LakeLock, local_process_alive
 from energy_lake.etl.pii_key import local_key, ssm_key
-from energy_lake.etl.session import configure
+from energy_lake.etl.session import lake_session
 from energy_lake.etl.storage import is_s3, storage_for
 from energy_lake.utils.logging import Logger, glue_logger
 
@@ -31,12 +30,14 @@ HOPS = {
 
 
 def locations(args: dict[str, str]) -> LakeLocations:
+    databases = {name.removesuffix("_database"): args.get(name) for name in DATABASE_ARGUMENTS}
     return LakeLocations(
         landing=args["landing_uri"],
         raw=args["raw_uri"],
         transform=args["transform_uri"],
         analytics=args["analytics_uri"],
         state=args["state_uri"],
+        databases={zone: db or zone for zone, db in databases.items()},
     )
 
 
@@ -56,14 +57,6 @@ def pii_key(args: dict[str, str], lake: LakeLocations, boto3_session: Any) -> by
     if name in ("env", "local") or not is_s3(lake.state):
         return local_key(lake.state)
     return ssm_key(boto3_session.client("ssm"), name)
-
-
-def glue_sync(args: dict[str, str], boto3_session: Any) -> GluePartitionSync | None:
-    """The Glue catalog sync when the job was given database names (on AWS), else None."""
-    databases = {name.removesuffix("_database"): args[name] for name in DATABASE_ARGUMENTS if args.get(name)}
-    if not databases or boto3_session is None:
-        return None
-    return GluePartitionSync(boto3_session.client("glue"), databases)
 
 
 GLUE_ACTIVE_STATES = ("STARTING", "RUNNING", "STOPPING", "WAITING")
@@ -102,8 +95,8 @@ def run_hop(
     On AWS (``boto3_session`` given) the metrics go to CloudWatch, with ``Environment`` from ``--env``;
     they are always in the manifest (``metrics``) and the JSON log.
     """
-    configure(spark)
     lake = locations(args)
+    spark = lake_session(spark, lake)
     storage = storage_for(lake.state, boto3_session)
     run_id = manifest.new_run_id()
     log = log or glue_logger(run_id)
@@ -119,12 +112,11 @@ def run_hop(
             log,
             pii_key(args, lake, boto3_session),
             reprocess_dates(args.get("reprocess_dates")),
-            on_commit=glue_sync(args, boto3_session),
             heartbeat=lock.refresh,
         )
         result = HOPS[job](ctx)
         flush_quality(ctx)
-        ages = metrics.latest_ingest_ages(ctx.catalog.snapshot(), datetime.now(UTC)) if job == "landing_to_raw" else {}
+        ages = metrics.latest_ingest_ages(ctx.state.snapshot(), datetime.now(UTC)) if job == "landing_to_raw" else {}
     raw_stats = result if job == "landing_to_raw" else {}
     doc = manifest.build(
         run_id,

@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from energy_lake.etl.catalog import Table, partition_id
 from energy_lake.etl.errors import FeedRejected
 from energy_lake.etl.recognise import HeaderMatch, match_header
 from energy_lake.etl.sniff import HEAD_BYTES, Dialect, sniff
 from energy_lake.etl.storage import Storage, StoredFile, join
+from energy_lake.etl.tables import partition_id
 
 _DATE_DIR = re.compile(r"^ingest_date=(\d{4}-\d{2}-\d{2})$")
 
@@ -79,17 +79,11 @@ def _is_date(text: str) -> bool:
     return True
 
 
-def ingested_files(raw: Table) -> dict[str, dict[str, str | None]]:
-    """rel_path -> {"fingerprint", "duplicate_of"} of every file in the current raw partitions."""
-    out: dict[str, dict[str, str | None]] = {}
-    for part in raw.partitions.values():
-        out.update(part.inputs.get("landing_files", {}))
-    return out
-
-
-def plan_entity(storage: Storage, landing_uri: str, entity: str, raw: Table, reprocess: set[str]) -> EntityPlan:
+def plan_entity(
+    storage: Storage, landing_uri: str, entity: str, known: dict[str, dict[str, str | None]], reprocess: set[str]
+) -> EntityPlan:
+    """``known``: source file -> {"fingerprint", "duplicate_of"} of the files in the current raw partitions."""
     files, rejected = list_landing(storage, landing_uri, entity)
-    known = ingested_files(raw)
     plan = EntityPlan(entity, rejected=rejected)
     changed = {f.ingest_date for f in files if known.get(f.rel_path, {}).get("fingerprint") != f.fingerprint}
     # A date whose files all vanished from landing keeps its raw partition: landing expires, raw is the record.

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import posixpath
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from energy_lake.etl.storage import join
+from energy_lake.etl.errors import LakeError
+
+ZONES = ("raw", "transform", "analytics")
 
 
 @dataclass(frozen=True)
@@ -14,7 +17,9 @@ class LakeLocations:
     raw: str
     transform: str
     analytics: str
-    state: str  # the lake catalog (HEAD and table versions) and the run lock
+    state: str  # the run lock, run manifests and logs
+    # Catalog database (Iceberg namespace) of each zone: the Glue databases on AWS, the zone names locally.
+    databases: dict[str, str] = field(default_factory=lambda: {z: z for z in ZONES})
 
     @staticmethod
     def local(lake_dir: str | Path, landing_dir: str | Path | None = None) -> LakeLocations:
@@ -28,10 +33,21 @@ class LakeLocations:
             state=str(root / "_lake"),
         )
 
+    @property
+    def warehouse(self) -> str:
+        """The folder a local (hadoop) Iceberg catalog keeps its tables in: the zones' common parent.
+
+        Such a catalog puts ``<zone>.<table>`` at ``<warehouse>/<zone>/<table>``, so the zones must be
+        sibling folders named after their zone (on AWS the Glue catalog knows each table's location).
+        """
+        parents = {posixpath.dirname(self.zone(z).rstrip("/")) for z in ZONES}
+        names = [posixpath.basename(self.zone(z).rstrip("/")) for z in ZONES]
+        if len(parents) != 1 or names != list(ZONES):
+            raise LakeError(
+                "a local lake keeps its zones in one folder as raw/, transform/ and analytics/; got "
+                + ", ".join(self.zone(z) for z in ZONES)
+            )
+        return parents.pop()
+
     def zone(self, zone: str) -> str:
         return str(getattr(self, zone))
-
-    def table_location(self, table: str) -> str:
-        """Location of ``<zone>.<table>``; the quarantine lives in the raw zone."""
-        zone, name = table.split(".", 1)
-        return join(self.zone(zone), name)

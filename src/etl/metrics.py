@@ -16,9 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 from energy_lake.etl import metric_names as M
-from energy_lake.etl.catalog import Snapshot
 from energy_lake.etl.contracts import ENTITIES
 from energy_lake.etl.quality import PASS, RuleResult, ingest_age_hours
+from energy_lake.etl.state import StateSnapshot
 from energy_lake.utils.logging import Logger
 
 COUNT, SECONDS, NONE = "Count", "Seconds", "None"
@@ -45,12 +45,11 @@ class Datum:
         }
 
 
-def latest_ingest_ages(snapshot: Snapshot, now: datetime) -> dict[str, Decimal | None]:
+def latest_ingest_ages(snapshot: StateSnapshot, now: datetime) -> dict[str, Decimal | None]:
     """Hours since the newest raw ingest date holding rows, per entity (None: the lake has none)."""
     ages: dict[str, Decimal | None] = {}
     for entity in ENTITIES:
-        table = snapshot.table(f"raw.{entity}")
-        parts = table.partitions if table else {}
+        parts = snapshot.table(f"raw.{entity}").partitions
         rows = {date.fromisoformat(pid.split("=", 1)[1]): p.rows for pid, p in parts.items()}
         ages[entity] = ingest_age_hours(max((d for d, n in rows.items() if n > 0), default=None), now)
     return ages

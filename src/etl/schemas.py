@@ -65,3 +65,8 @@ def mart_schema(name: str) -> T.StructType:
 def conform(df: DataFrame, schema: T.StructType) -> DataFrame:
     """The explicit output contract of a transform: exactly these columns, in this order, of these types."""
     return df.select([F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
+
+
+def state_schema(name: str) -> T.StructType:
+    """A table of the lake's incremental state (``raw.ingest_log``, ``analytics.build_log``)."""
+    return T.StructType(_fields(lake_conventions().state_table(name).columns))

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from energy_lake.etl import iceberg
+from energy_lake.etl.locations import LakeLocations
+
 # Behaviour the job code depends on; set on every session, including Glue's.
 RUNTIME_CONF = {
     # Casts of bad text yield null (then the row is quarantined) instead of failing the job.
@@ -46,10 +49,22 @@ def configure(spark: SparkSession) -> SparkSession:
     return spark
 
 
+def lake_session(spark: SparkSession, lake: LakeLocations | str | Path) -> SparkSession:
+    """The session a run works in: ``lake`` bound (``iceberg.bind``) and the runtime settings applied.
+
+    ``lake`` is the run's locations, or a local lake folder.
+    """
+    if iceberg.configured_elsewhere(spark):
+        return configure(spark)
+    locations = lake if isinstance(lake, LakeLocations) else LakeLocations.local(lake)
+    return configure(iceberg.bind(spark, locations.warehouse))
+
+
 def local_session(app_name: str = "energy-lake", *, cores: int | None = None) -> SparkSession:
     """A local SparkSession fitted to one machine (quiet logs, no UI, few shuffle partitions).
 
-    A session already running in this process (a test suite's, a notebook's) is reused as it is.
+    A session already running in this process (a test suite's, a notebook's) is reused as it is; it
+    must have been built with ``iceberg.session_conf()``. The Iceberg jar comes from a PyPI wheel.
     """
     active = SparkSession.getActiveSession()
     if active is not None:
@@ -64,6 +79,7 @@ def local_session(app_name: str = "energy-lake", *, cores: int | None = None) ->
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", str(max(4, cores * 2)))
         .config("spark.sql.adaptive.enabled", "true")
+        .config(map=iceberg.session_conf())
         .config("spark.driver.memory", os.environ.get("ENERGY_LAKE_DRIVER_MEMORY", "2g"))
         .config("spark.sql.warehouse.dir", os.path.join(tempfile.gettempdir(), "energy-lake-warehouse"))
         # The throughput collector: G1's concurrent threads compete with the 2 tasks of a 2-core machine

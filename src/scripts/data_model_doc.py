@@ -49,6 +49,9 @@ def render() -> str:
         "Generated from `src/contracts/*.yaml` by `python -m energy_lake.scripts.data_model_doc`;",
         "a test fails when this file and the contracts disagree. Edit the contracts, then regenerate.",
         "",
+        "Every table of the raw, transform and analytics zones is an Apache Iceberg table (format v2),",
+        "partitioned as below; landing keeps the files as sent (docs/adr/0002-iceberg-tables.md).",
+        "",
         "Headers are matched after normalising: accents, case, byte-order mark and punctuation do not",
         "matter (`Cantidad Comprada ` and `cantidad_comprada` are the same header). Values of columns",
         "with allowed values are matched the same way (`Eólica`, `EOLICA` and `eolica` all mean `wind`).",
@@ -96,6 +99,17 @@ def render() -> str:
     for mart in load_marts():
         partitioning = "partitioned by `ingest_date`" if mart.partition_by else "unpartitioned, rebuilt each run"
         out += [f"### {mart.name}", "", f"{mart.description} ({partitioning})", "", *_columns(mart.columns), ""]
+    out += [
+        "## Incremental state",
+        "",
+        "What each run built from what, in Iceberg tables an operator can query (`energy-lake query`, Athena).",
+        "A hop writes them after the data they describe.",
+        "",
+    ]
+    for state in conv.state_tables:
+        keys = ", ".join(f"`{k}`" for k in state.partition_by)
+        partitioning = f"partitioned by {keys}" if keys else "unpartitioned"
+        out += [f"### {state.name}", "", f"{state.description} ({partitioning})", "", *_columns(state.columns), ""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -21,13 +21,10 @@ from pyspark.testing import assertDataFrameEqual
 
 from energy_lake.cli.main import main
 from energy_lake.cli.run import run_pipeline
-from energy_lake.etl.catalog import LakeCatalog
 from energy_lake.etl.contracts import load_contract
-from energy_lake.etl.io import read_table
-from energy_lake.etl.locations import LakeLocations
 from energy_lake.etl.schemas import quarantine_schema, raw_schema, transform_schema
-from energy_lake.etl.storage import LocalStorage
 from energy_lake.etl.tokens import python_token
+from tests import lake_tables
 
 pytestmark = pytest.mark.spark
 
@@ -121,8 +118,7 @@ def restored_conf(spark):
 
 
 def read(spark, lake: Path, table: str, schema):
-    state = LakeLocations.local(lake).state
-    return read_table(spark, LakeCatalog(LocalStorage(), state).snapshot().table(table), schema)
+    return lake_tables.read(spark, lake, table).select(schema.fieldNames())
 
 
 @pytest.fixture(scope="module")
@@ -193,15 +189,13 @@ def test_transaction_file_counts(messy, name):
     }
 
 
-def test_header_only_file_is_accepted_with_no_rows(messy):
+def test_header_only_file_is_accepted_with_no_rows(spark, messy):
     counts = per_file(messy["manifest"], "transactions").get(
         tx("header_only.csv"), {"rows_read": 0, "rows_valid": 0, "rows_quarantined": 0, "reasons": {}}
     )
     assert counts == {"rows_read": 0, "rows_valid": 0, "rows_quarantined": 0, "reasons": {}}
-    # accepted: the raw partition records it among its landing files
-    state = LakeLocations.local(messy["lake"]).state
-    raw_table = LakeCatalog(LocalStorage(), state).snapshot().table("raw.transactions")
-    landed = raw_table.partitions[f"ingest_date={DAY}"].inputs["landing_files"]
+    # accepted: the ingest log records it among the raw partition's landing files
+    landed = lake_tables.state(spark, messy["lake"]).ingested_files("transactions")
     assert tx("header_only.csv") in landed
     assert landed[tx("dup_trades_copy.csv")]["duplicate_of"] == tx("dup_trades.csv")
     assert set(landed) == {tx(n) for n in TRANSACTIONS}

@@ -20,9 +20,7 @@ import pytest
 
 from energy_lake.cli.ingest import ingest_files
 from energy_lake.cli.run import run_pipeline
-from energy_lake.etl.catalog import LakeCatalog
-from energy_lake.etl.locations import LakeLocations
-from energy_lake.etl.storage import LocalStorage
+from tests import lake_tables
 
 pytestmark = pytest.mark.spark
 
@@ -142,7 +140,7 @@ def test_every_peer_row_is_accounted_for(peer_samples, peer_run):
     ).read_bytes()
 
 
-def test_every_valid_peer_row_reaches_transform(peer_samples, peer_run):
+def test_every_valid_peer_row_reaches_transform(spark, peer_samples, peer_run):
     expected = expected_files(peer_samples)
     valid_trades = sum(e["counts"]["rows_valid"] for e in expected.values() if e["entity"] == "transactions")
     customer_keys = {
@@ -152,8 +150,7 @@ def test_every_valid_peer_row_reaches_transform(peer_samples, peer_run):
         for r in records(e["path"])
     }
     provider_keys = {key(r[0]) for e in expected.values() if e["entity"] == "providers" for r in records(e["path"])}
-    state = LakeLocations.local(peer_run["lake"]).state
-    snapshot = LakeCatalog(LocalStorage(), state).snapshot()
+    snapshot = lake_tables.state(spark, peer_run["lake"])
     assert snapshot.table("transform.transactions").rows == valid_trades  # derived ids: no trade is merged
     assert snapshot.table("transform.customers").rows == len(customer_keys)
     assert snapshot.table("transform.providers").rows == len(provider_keys)

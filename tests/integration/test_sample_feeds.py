@@ -121,14 +121,9 @@ def _run_raw(landing: Path, lake: Path) -> dict[str, Any]:
 
 
 def _table_rows(spark: Any, lake: Path, table: str, entity: str) -> list[Any]:
-    from energy_lake.etl.catalog import LakeCatalog
-    from energy_lake.etl.io import read_table
-    from energy_lake.etl.schemas import quarantine_schema, raw_schema
-    from energy_lake.etl.storage import LocalStorage
+    from tests import lake_tables
 
-    snapshot = LakeCatalog(LocalStorage(), str(lake / "_lake")).snapshot()
-    schema = quarantine_schema() if table == "raw.quarantine" else raw_schema(load_contract(entity))
-    df = read_table(spark, snapshot.table(table), schema)
+    df = lake_tables.read(spark, lake, table)
     if table == "raw.quarantine":
         df = df.where(df.entity == entity)
     return list(df.collect())
