@@ -27,6 +27,10 @@ TABLE_PROPERTIES = {
     "format-version": "2",
     "write.format.default": "parquet",
     "write.parquet.compression-codec": "zstd",
+    # The jobs lay their rows out themselves (a landing file is one task and one date; trades and marts are
+    # repartitioned by day): no extra shuffle before a write, and a writer open per partition in a task.
+    "write.distribution-mode": "none",
+    "write.spark.fanout.enabled": "true",
     # Partition overwrites rewrite whole files (copy-on-write): the jobs never delete single rows.
     "write.delete.mode": "copy-on-write",
     "write.update.mode": "copy-on-write",

@@ -17,7 +17,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "transform_to_analytics": ZONE_ARGUMENTS,
 }
 # Optional: reprocess_dates is a comma-separated list of YYYY-MM-DD; env names the deployment; the
-# *_database names switch on the Glue Data Catalog sync after each commit (set by Terraform on AWS).
+# *_database names are the catalog databases (Iceberg namespaces) of the zones (set by Terraform on
+# AWS; locally the zone names).
 DATABASE_ARGUMENTS = ("raw_database", "transform_database", "analytics_database")
 OPTIONAL = ("reprocess_dates", "env", *DATABASE_ARGUMENTS)
 DESCRIPTIONS = {
@@ -25,11 +26,11 @@ DESCRIPTIONS = {
     "raw_uri": "raw zone root; the quarantine table lives under it",
     "transform_uri": "transform zone root",
     "analytics_uri": "analytics zone root",
-    "state_uri": "lake catalog (HEAD, table versions, run manifests, lock)",
+    "state_uri": "run lock, run manifests and logs",
     "pii_key_parameter": "SSM SecureString parameter holding the PII token key (locally: 'env' or 'local')",
     "reprocess_dates": "comma-separated ingest dates to rebuild even if unchanged",
     "env": "deployment name (dev, prod, local)",
-    "raw_database": "Glue database of the raw zone (enables the Glue catalog sync)",
+    "raw_database": "Glue database (Iceberg namespace) of the raw zone",
     "transform_database": "Glue database of the transform zone",
     "analytics_database": "Glue database of the analytics zone",
 }
