@@ -9,7 +9,7 @@ rows and several ingest dates, all written by ``energy-lake generate``:
 3. an incremental run after one new ingest date of 1% of N trades lands (generated deterministically with
    ``energy-lake generate --start-date <next day>``, its transaction files copied into the same landing);
 4. the bytes of Parquet the dashboard queries in ``src/sql`` must read after partition pruning, against the
-   landing CSV bytes of the period they cover (files listed from the lake catalog; see docs/performance.md);
+   landing CSV bytes of the period they cover (files listed from the Iceberg metadata; see docs/performance.md);
 5. the full run again at N/5 and 2N, to show how time and memory grow.
 
 Every subprocess is sampled from ``/proc`` at 10 Hz: the resident memory of the whole process tree (the
@@ -438,23 +438,34 @@ def dashboard_queries(sql_dir: Path = SQL_DIR) -> dict[str, list[str]]:
     return out
 
 
-def _folder_bytes(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.glob("*.parquet")) if folder.is_dir() else 0
+def _file_bytes(paths: Iterable[str]) -> int:
+    """Bytes of local data files named by Iceberg metadata (plain paths or ``file:`` URIs)."""
+    from urllib.parse import urlparse
+
+    total = 0
+    for path in paths:
+        local = Path(urlparse(path).path if path.startswith("file:") else path)
+        total += local.stat().st_size if local.is_file() else 0
+    return total
 
 
 def dashboard_bytes(lake: Path, landing: Path, queries: dict[str, list[str]]) -> dict[str, Any]:
     """Parquet bytes each dashboard query reads after partition pruning, against the landing bytes it covers.
 
     Two periods: the whole history (the queries as written: no date filter), and the last ingest date (the
-    query with ``WHERE ingest_date = <day>``, which prunes the date-partitioned marts to one folder; the
+    query with ``WHERE ingest_date = <day>``, which prunes the date-partitioned marts to one partition; the
     lifetime summaries are unpartitioned and read whole, against the whole landing). Files are listed from
-    the lake catalog, so only committed folders count; whole-file bytes are an upper bound of what Athena or
-    DuckDB scan (they read only the column chunks a query needs).
+    each table's Iceberg metadata (DuckDB's ``iceberg_metadata``: the data files of the current snapshot),
+    so only committed files count; the last date's files are those DuckDB's ``iceberg_scan`` keeps after
+    pruning on ``ingest_date``. Whole-file bytes are an upper bound of what Athena or DuckDB scan (they read
+    only the column chunks a query needs).
     """
-    from energy_lake.etl.catalog import LakeCatalog
-    from energy_lake.etl.storage import LocalStorage
+    from energy_lake.cli.local_athena import iceberg_connection, is_table, table_folder
+    from energy_lake.etl.contracts import lake_conventions
+    from energy_lake.etl.tables import specs
 
-    snapshot = LakeCatalog(LocalStorage(), str(lake / "_lake")).snapshot()
+    con = iceberg_connection()
+    key = lake_conventions().partition_key
     dates = sorted({p.parent.name.removeprefix("ingest_date=") for p in landing_files(landing)})
     last = dates[-1] if dates else ""
     total_landing = landing_bytes(landing)
@@ -465,17 +476,24 @@ def dashboard_bytes(lake: Path, landing: Path, queries: dict[str, list[str]]) ->
         whole = day = 0
         day_covers = day_landing
         for table_name in tables:
-            table = snapshot.table(table_name)
-            if table is None:
+            folder = table_folder(lake, table_name)
+            if table_name not in specs() or not is_table(folder):
                 continue
-            for pid, part in table.partitions.items():
-                size = _folder_bytes(Path(table.location) / part.path)
-                whole += size
-                if not table.partition_keys:
-                    day += size
-                    day_covers = total_landing  # a lifetime summary covers the whole history
-                elif pid == f"ingest_date={last}":
-                    day += size
+            source = "'" + str(folder).replace("'", "''") + "'"
+            current = con.execute(
+                f"SELECT file_path FROM iceberg_metadata({source}) "
+                "WHERE manifest_content = 'DATA' AND status <> 'DELETED'"
+            ).fetchall()
+            size = _file_bytes(str(r[0]) for r in current)
+            whole += size
+            if key not in specs()[table_name].partition_by:
+                day += size
+                day_covers = total_landing  # a lifetime summary covers the whole history
+            elif last:
+                pruned = con.execute(
+                    f'SELECT DISTINCT filename FROM iceberg_scan({source}) WHERE "{key}" = CAST(? AS DATE)', [last]
+                ).fetchall()
+                day += _file_bytes(str(r[0]) for r in pruned)
         per_query[name] = {
             "tables": tables,
             "bytes_all_dates": whole,
@@ -484,6 +502,7 @@ def dashboard_bytes(lake: Path, landing: Path, queries: dict[str, list[str]]) ->
             "landing_bytes_covered_last_date": day_covers,
             "share_last_date": day / day_covers if day_covers else 0.0,
         }
+    con.close()
     out["queries"] = per_query
     shares = [q[k] for q in per_query.values() for k in ("share_all_dates", "share_last_date")]
     out["max_share"] = max(shares) if shares else 0.0

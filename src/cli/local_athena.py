@@ -1,4 +1,4 @@
-"""Athena SQL on the local lake: DuckDB over the committed Parquet folders, under a persona's grants.
+"""Athena SQL on the local lake: DuckDB over the Iceberg tables, under a persona's grants.
 
 Tables are addressed as in the Glue catalog: ``<database>.<table>`` where the database is the zone
 (``analytics``) or its Glue name (``energy_dev_analytics``: anything ending in ``_<zone>``);
@@ -6,28 +6,43 @@ unqualified names mean the ``analytics`` database, as Athena's query context doe
 in the Athena (Trino) dialect and transpiled to DuckDB by sqlglot. With a persona, tables and columns
 it may not read are refused before anything runs, naming what was refused, and ``SELECT *`` sees
 only the permitted columns (views expose nothing else), as Lake Formation does.
+
+Each table is a view over DuckDB's ``iceberg_scan`` of ``<lake>/<zone>/<table>`` (the hadoop catalog's
+layout: ``metadata/`` and ``data/``), so a query reads each table at its current snapshot; a table
+never written is an empty view of the contract's columns. Time travel is written as Athena (engine
+v3) writes it, after the table name: ``FOR TIMESTAMP AS OF <timestamp>`` (UTC unless the value says
+otherwise) and ``FOR VERSION AS OF <snapshot id>``; ``query(sql, as_of=...)`` (``energy-lake query
+--as-of``) applies one of them to every table the SQL reads without its own clause. The snapshot is
+resolved here from ``iceberg_snapshots`` (the newest committed at or before the time), then read with
+``iceberg_scan(..., snapshot_from_id => <id>)`` behind the same column casts and grants as the view.
 """
 
 from __future__ import annotations
 
+import importlib
+import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import sqlglot
 from sqlglot import exp
 
-from energy_lake.etl.catalog import LakeCatalog, Snapshot
 from energy_lake.etl.errors import LakeError
 from energy_lake.etl.governance import grants, lake_tables, personas
 from energy_lake.etl.locations import LakeLocations
-from energy_lake.etl.quality import RESULTS_TABLE, results_schema
-from energy_lake.etl.schemas import mart_schema, quarantine_schema, raw_schema, transform_schema
-from energy_lake.etl.storage import LocalStorage, join
+from energy_lake.etl.tables import specs
 
 ZONES = ("raw", "transform", "analytics")
 DEFAULT_DATABASE = "analytics"
+# Views of tables read at an earlier snapshot: "<zone>.<table>@<snapshot id>", made when a query needs them.
+TIME_TRAVEL_SCHEMA = "_time_travel"
+# DuckDB's Iceberg reader and the Avro reader it needs (manifests), from PyPI wheels: never downloaded.
+EXTENSIONS = {"avro": "duckdb-ext-avro", "iceberg": "duckdb-ext-iceberg"}
+EXTENSION_PIN = "1.4.4.20260205"
 
 
 class QueryError(LakeError):
@@ -44,6 +59,74 @@ class Result:
     rows: list[tuple[Any, ...]]
 
 
+@dataclass(frozen=True)
+class TableSnapshot:
+    """One Iceberg snapshot of a table, as ``iceberg_snapshots`` lists it."""
+
+    snapshot_id: int
+    committed_at: datetime  # UTC, aware
+    sequence_number: int
+
+
+def _extension_files(con: duckdb.DuckDBPyConnection) -> dict[str, Path]:
+    """The extension files for this DuckDB build, from the ``duckdb_ext`` namespace package's wheels."""
+    try:
+        roots = [Path(p) for p in getattr(importlib.import_module("duckdb_ext"), "__path__", [])]
+    except ImportError:
+        roots = []
+    platform = str(con.execute("PRAGMA platform").fetchall()[0][0])
+    folder = Path("extensions") / f"v{duckdb.__version__}" / platform
+    found = {name: [r / folder / f"{name}.duckdb_extension" for r in roots] for name in EXTENSIONS}
+    files = {name: next((c for c in paths if c.is_file()), None) for name, paths in found.items()}
+    missing = [EXTENSIONS[name] for name, path in files.items() if path is None]
+    if missing:
+        raise LakeError(
+            f"DuckDB cannot read the Iceberg tables: install the Python package{'s' if len(missing) > 1 else ''} "
+            + " and ".join(f"{m}=={EXTENSION_PIN}" for m in missing)
+            + f" (DuckDB {duckdb.__version__}'s extensions for {platform}; they are in requirements.txt: `make setup`)"
+        )
+    return {name: path for name, path in files.items() if path is not None}
+
+
+def iceberg_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the Iceberg reader loaded from its file, in UTC.
+
+    Nothing is installed, downloaded or written under ``~/.duckdb``: the extensions load from the wheels.
+    """
+    con = duckdb.connect(config={"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"})
+    files = _extension_files(con)
+    for name in ("avro", "iceberg"):  # iceberg needs avro for the manifests
+        try:
+            con.execute(f"LOAD {_quote(str(files[name]))}")
+        except duckdb.Error as err:
+            con.close()
+            raise LakeError(
+                f"DuckDB could not load its {name} extension from {files[name]}: {str(err).strip()} "
+                f"(install {EXTENSIONS[name]}=={EXTENSION_PIN}, built for duckdb=={duckdb.__version__})"
+            ) from None
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def table_folder(lake_dir: str | Path, table: str) -> Path:
+    """Where the hadoop catalog keeps ``<zone>.<table>``: ``<lake>/<zone>/<table>``."""
+    zone, name = table.split(".", 1)
+    return Path(LakeLocations.local(lake_dir).zone(zone)) / name
+
+
+def is_table(folder: Path) -> bool:
+    """True when an Iceberg table was created there (its catalog pointer exists)."""
+    return (folder / "metadata" / "version-hint.text").is_file()
+
+
+def lake_has_tables(lake_dir: str | Path) -> bool:
+    return any(is_table(table_folder(lake_dir, t)) for t in lake_tables())
+
+
 def _duck_type(spark_type: Any) -> str:
     name = str(spark_type.simpleString())
     simple = {
@@ -58,18 +141,40 @@ def _duck_type(spark_type: Any) -> str:
     return simple.get(name, name.upper())
 
 
-def _schema(table: str) -> Any:
-    from energy_lake.etl.contracts import load_contract
+def _schema(table: str) -> dict[str, str]:
+    """Column -> DuckDB type, from the contracts (the same schemas the jobs write)."""
+    return {f.name: _duck_type(f.dataType) for f in specs()[table].schema.fields}
 
-    zone, name = table.split(".", 1)
-    if table == "raw.quarantine":
-        return quarantine_schema()
-    if table == RESULTS_TABLE:
-        return results_schema()
-    if zone == "analytics":
-        return mart_schema(name)
-    contract = load_contract(name)
-    return raw_schema(contract) if zone == "raw" else transform_schema(contract)
+
+def _utc(moment: datetime) -> str:
+    """'2026-12-06 10:00:00 UTC', with milliseconds (or microseconds) when there are any."""
+    moment = moment.astimezone(UTC)
+    text = f"{moment:%Y-%m-%d %H:%M:%S}"
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}"[: 4 if moment.microsecond % 1000 == 0 else 7]
+    return f"{text} UTC"
+
+
+_OFFSET = re.compile(
+    r"(?P<time>.*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)"  # ... HH:MM[:SS[.fff]]
+    r"\s*(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?"  # then an offset: +01:00, +0100, +1
+)
+
+
+def _duck_timestamp_text(text: str) -> str:
+    """Athena's '2026-12-06 11:00:00 +01:00' (space, or +0100) as DuckDB reads it: '...11:00:00+01:00'."""
+    m = _OFFSET.fullmatch(text.strip())
+    if m is None:
+        return text
+    return f"{m['time']}{m['sign']}{int(m['h']):02d}:{m['m'] or '00'}"
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """Where a time-travel read goes: a snapshot id (``FOR VERSION AS OF``) or a UTC moment (``FOR TIMESTAMP``)."""
+
+    snapshot_id: int | None = None
+    moment: datetime | None = None
 
 
 class LocalAthena:
@@ -77,36 +182,122 @@ class LocalAthena:
         if persona is not None and persona not in personas():
             raise QueryError(f"unknown persona {persona!r}; expected one of {', '.join(personas())}")
         self.persona = persona
+        self.lake_dir = lake_dir
         self.visible = grants(persona) if persona else {t: tuple(c) for t, c in lake_tables().items()}
-        lake = LakeLocations.local(lake_dir)
-        self.snapshot = LakeCatalog(LocalStorage(), lake.state).snapshot()
-        self.con = duckdb.connect()
-        for zone in ZONES:
-            self.con.execute(f'CREATE SCHEMA IF NOT EXISTS "{zone}"')
+        self.con = iceberg_connection()
+        for schema in (*ZONES, TIME_TRAVEL_SCHEMA):
+            self.con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         for table, columns in self.visible.items():
-            self._create_view(table, columns)
+            zone, name = table.split(".", 1)
+            self._create_view(f'"{zone}"."{name}"', table, columns, self._scan(table))
 
-    def _create_view(self, table: str, columns: tuple[str, ...]) -> None:
-        schema = {f.name: f.dataType for f in _schema(table).fields}
-        zone, name = table.split(".", 1)
-        select = ", ".join(f'CAST("{c}" AS {_duck_type(schema[c])}) AS "{c}"' for c in columns)
-        source = self._source(self.snapshot, table)
-        if source is None:
-            source = "(SELECT " + ", ".join(f'CAST(NULL AS {_duck_type(schema[c])}) AS "{c}"' for c in columns)
-            source += " WHERE false)"
-        # Names come from the contracts and paths from the lake catalog, never from a query's text.
-        self.con.execute(f'CREATE VIEW "{zone}"."{name}" AS SELECT {select} FROM {source}')  # noqa: S608  # nosec B608
+    # -- sources
 
-    @staticmethod
-    def _source(snapshot: Snapshot, table: str) -> str | None:
-        current = snapshot.table(table)
-        if current is None:
+    def _scan(self, table: str, snapshot_id: int | None = None) -> str | None:
+        folder = table_folder(self.lake_dir, table)
+        if not is_table(folder):
             return None
-        globs = [join(current.uri(pid), "*.parquet") for pid, p in sorted(current.partitions.items()) if p.rows > 0]
-        if not globs:
-            return None
-        listed = ", ".join("'" + g.replace("'", "''") + "'" for g in globs)
-        return f"read_parquet([{listed}], hive_partitioning = true, union_by_name = true)"
+        at = "" if snapshot_id is None else f", snapshot_from_id => {int(snapshot_id)}"
+        return f"iceberg_scan({_quote(str(folder))}{at})"
+
+    def _create_view(self, view: str, table: str, columns: tuple[str, ...], source: str | None) -> None:
+        types = _schema(table)
+        present = self._columns(table, source) if source is not None else set()
+        # A column the table does not hold (added to the contract after this snapshot) reads as null.
+        select = ", ".join(
+            f'CAST("{c}" AS {types[c]}) AS "{c}"' if c in present else f'CAST(NULL AS {types[c]}) AS "{c}"'
+            for c in columns
+        )
+        rows = f"FROM {source}" if source is not None else "WHERE false"
+        # Names come from the contracts and paths from the lake folder, never from a query's text.
+        self.con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT {select} {rows}")
+
+    def _columns(self, table: str, source: str) -> set[str]:
+        try:
+            described = self.con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()  # noqa: S608  # nosec B608
+        except duckdb.Error as err:
+            raise QueryError(f"cannot read table {table}: {str(err).strip()}") from None
+        return {str(row[0]) for row in described}
+
+    def snapshots(self, table: str) -> list[TableSnapshot]:
+        """The table's snapshots, oldest first (none when it was never written)."""
+        folder = table_folder(self.lake_dir, table)
+        if not is_table(folder):
+            return []
+        rows = self.con.execute(
+            f"SELECT snapshot_id, timestamp_ms, sequence_number FROM iceberg_snapshots({_quote(str(folder))})"  # noqa: S608  # nosec B608
+        ).fetchall()
+        out = [TableSnapshot(int(i), ts.replace(tzinfo=UTC), int(seq)) for i, ts, seq in rows]
+        return sorted(out, key=lambda s: (s.committed_at, s.sequence_number))
+
+    # -- time travel
+
+    def _moment(self, value: exp.Expression, what: str) -> datetime:
+        """A constant timestamp expression, evaluated by DuckDB in UTC (a zone in the value is honoured)."""
+        if not any(value.find(kind) for kind in (exp.Column, exp.Query, exp.Table, exp.Placeholder)):
+            duck = value.transform(
+                lambda n: exp.Literal.string(_duck_timestamp_text(n.this))
+                if isinstance(n, exp.Literal) and n.is_string
+                else n
+            )
+            try:
+                row = self.con.execute(f"SELECT CAST(({duck.sql(dialect='duckdb')}) AS TIMESTAMPTZ)").fetchone()
+            except duckdb.Error:
+                row = None
+            if row is not None and isinstance(row[0], datetime):
+                return row[0].astimezone(UTC)
+        raise QueryError(f"{what} (give e.g. TIMESTAMP '2026-12-06 10:00:00 UTC')")
+
+    def as_of(self, text: str) -> AsOf:
+        """``--as-of``: a snapshot id (digits) or a UTC timestamp ('2026-12-06 10:00:00', ISO 8601, '... UTC')."""
+        text = text.strip()
+        if re.fullmatch(r"\d+", text):
+            return AsOf(snapshot_id=int(text))
+        quoted = re.fullmatch(r"(?is)(?:timestamp\s+)?'(.*)'", text)
+        literal = (quoted.group(1) if quoted else text).strip()
+        what = f"--as-of {text!r} is neither a snapshot id nor a timestamp (YYYY-MM-DD HH:MM:SS, UTC)"
+        if not literal:
+            raise QueryError(what)
+        return AsOf(moment=self._moment(exp.Literal.string(literal), what))
+
+    def _clause(self, version: exp.Expression) -> AsOf:
+        """A table's ``FOR TIMESTAMP AS OF`` / ``FOR VERSION AS OF`` clause (Athena engine v3)."""
+        kind, value = str(version.name).upper(), version.expression
+        if kind not in ("TIMESTAMP", "VERSION") or str(version.args.get("kind", "")).upper() != "AS OF":
+            raise QueryError(
+                "time travel is written FOR TIMESTAMP AS OF <timestamp> or FOR VERSION AS OF <snapshot id>"
+            )
+        if kind == "VERSION":
+            if isinstance(value, exp.Literal) and not value.is_string and value.is_int:
+                return AsOf(snapshot_id=int(value.this))
+            raise QueryError(f"FOR VERSION AS OF takes a snapshot id (a bigint), not {value.sql(dialect='athena')}")
+        return AsOf(moment=self._moment(value, f"FOR TIMESTAMP AS OF needs a timestamp, not {value.sql('athena')}"))
+
+    def _snapshot_id(self, table: str, at: AsOf) -> int:
+        snapshots = self.snapshots(table)
+        if at.snapshot_id is not None:
+            if not any(s.snapshot_id == at.snapshot_id for s in snapshots):
+                known = f"its snapshots are {', '.join(str(s.snapshot_id) for s in snapshots)}" if snapshots else ""
+                raise QueryError(f"{table} has no snapshot {at.snapshot_id} ({known or 'it has no snapshots yet'})")
+            return at.snapshot_id
+        moment = at.moment
+        if moment is None:
+            raise QueryError("time travel needs a timestamp or a snapshot id")
+        before = [s for s in snapshots if s.committed_at <= moment]
+        if not before:
+            detail = (
+                f"its oldest snapshot was committed at {_utc(snapshots[0].committed_at)}"
+                if snapshots
+                else "it has no snapshots yet"
+            )
+            raise QueryError(f"{table} has no snapshot at or before {_utc(moment)} ({detail})")
+        return before[-1].snapshot_id
+
+    def _time_travel_view(self, table: str, snapshot_id: int) -> str:
+        name = f"{table}@{snapshot_id}"
+        view = f'"{TIME_TRAVEL_SCHEMA}"."{name}"'
+        self._create_view(view, table, self.visible[table], self._scan(table, snapshot_id))
+        return name
 
     # -- parsing and permissions
 
@@ -116,7 +307,7 @@ class LocalAthena:
                 return zone
         raise QueryError(f"unknown database {database!r}: use raw, transform or analytics (or their Glue names)")
 
-    def _prepare(self, sql: str) -> str:
+    def _prepare(self, sql: str, as_of: AsOf | None = None) -> str:
         try:
             statements = sqlglot.parse(sql, read="athena")
         except sqlglot.errors.ParseError as err:
@@ -133,8 +324,12 @@ class LocalAthena:
             raise QueryError("only SELECT queries run here (the lake is read-only to SQL)")
         ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
         in_scope: dict[str, str] = {}  # alias or table name -> lake table
+        travels: list[tuple[exp.Table, str, AsOf]] = []
         for table in tree.find_all(exp.Table):
+            version = table.args.get("version")
             if not table.db and table.name in ctes:
+                if version is not None:
+                    raise QueryError(f"time travel reads lake tables; {table.name} is a WITH query")
                 continue
             zone = self._zone(table.db or DEFAULT_DATABASE)
             lake_table = f"{zone}.{table.name}"
@@ -145,7 +340,18 @@ class LocalAthena:
             table.set("db", exp.to_identifier(zone))
             table.set("catalog", None)
             in_scope[table.alias_or_name] = lake_table
+            clause = self._clause(version) if version is not None else as_of
+            if clause is not None:
+                travels.append((table, lake_table, clause))
         self._check_columns(tree, in_scope)
+        # Only now, with every name and permission checked: each time-travel read becomes its view.
+        for table, lake_table, clause in travels:
+            view = self._time_travel_view(lake_table, self._snapshot_id(lake_table, clause))
+            if not table.alias:
+                table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
+            table.set("version", None)
+            table.set("db", exp.to_identifier(TIME_TRAVEL_SCHEMA))
+            table.set("this", exp.to_identifier(view, quoted=True))
         return tree.sql(dialect="duckdb")
 
     def _check_columns(self, tree: exp.Expression, in_scope: dict[str, str]) -> None:
@@ -159,8 +365,9 @@ class LocalAthena:
                         f"{self.persona} may not read column {table}.{column.name} (restricted: personal data)"
                     )
 
-    def query(self, sql: str) -> Result:
-        duck_sql = self._prepare(sql)
+    def query(self, sql: str, as_of: str | None = None) -> Result:
+        """Run one SELECT; ``as_of`` (a UTC timestamp or a snapshot id) reads every table as of then."""
+        duck_sql = self._prepare(sql, self.as_of(as_of) if as_of is not None else None)
         try:
             cursor = self.con.execute(duck_sql)
         except duckdb.Error as err:

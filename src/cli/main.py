@@ -64,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--file", help="a .sql file, e.g. src/sql/top_customers_by_spend.sql")
     query.add_argument("--as", dest="persona", help="apply a persona's Lake Formation grants (analyst, data_engineer)")
     query.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output (default: table)")
+    query.add_argument(
+        "--as-of",
+        metavar="TIMESTAMP|SNAPSHOT_ID",
+        help="read every table as it was at this UTC time ('2026-12-06 10:00:00') or at this snapshot id, "
+        "as FOR TIMESTAMP AS OF / FOR VERSION AS OF would (a table with its own clause in the SQL keeps it)",
+    )
     query.add_argument("--lake", default=DEFAULT_LAKE, help="lake folder (default: %(default)s)")
 
     report = sub.add_parser("report", help="write a self-contained HTML report with charts of the lake")
@@ -107,7 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "query":
             from energy_lake.cli.query import query_command
 
-            return query_command(args.sql, args.file, persona=args.persona, fmt=args.format, lake=args.lake)
+            return query_command(
+                args.sql, args.file, persona=args.persona, fmt=args.format, lake=args.lake, as_of=args.as_of
+            )
         if args.command == "report":
             from energy_lake.cli.report import report_command
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from energy_lake.cli.local_athena import LocalAthena, render
+from energy_lake.cli.local_athena import LocalAthena, lake_has_tables, render
 from energy_lake.etl.errors import LakeError
 
 
@@ -19,9 +19,12 @@ def read_sql(sql: str | None, file: str | None) -> str:
     return str(sql)
 
 
-def query_command(sql: str | None, file: str | None, *, persona: str | None, fmt: str, lake: str) -> int:
+def query_command(
+    sql: str | None, file: str | None, *, persona: str | None, fmt: str, lake: str, as_of: str | None = None
+) -> int:
+    """Print the result; ``as_of`` (a UTC timestamp or a snapshot id) reads every table as it was then."""
     text = read_sql(sql, file)
-    if not (Path(lake) / "_lake" / "HEAD.json").is_file():
+    if not lake_has_tables(lake):
         raise LakeError(f"no lake at {lake}: build one with `energy-lake run` (or `make run`) first")
-    print(render(LocalAthena(lake, persona).query(text), fmt))
+    print(render(LocalAthena(lake, persona).query(text, as_of=as_of), fmt))
     return 0

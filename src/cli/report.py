@@ -1,6 +1,6 @@
 """``energy-lake report``: one self-contained HTML file with charts and the tables behind them.
 
-The lake is read through ``LocalAthena`` (the lake catalog: committed versions only), as the
+The lake is read through ``LocalAthena`` (the Iceberg tables at their current snapshots), as the
 data_engineer persona (the report shows quarantine reasons and data quality results). Charts are drawn
 with matplotlib on its Agg renderer (no display, no pyplot state) and embedded as base64 PNG, so the file
 needs nothing but itself: no script, font, style sheet or image from anywhere else. Amounts stay
@@ -20,11 +20,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from energy_lake.cli.local_athena import LocalAthena, Result, format_value
-from energy_lake.etl.catalog import LakeCatalog
+from energy_lake.cli.local_athena import LocalAthena, Result, TableSnapshot, format_value, lake_has_tables
 from energy_lake.etl.errors import LakeError
-from energy_lake.etl.locations import LakeLocations
-from energy_lake.etl.storage import LocalStorage
+from energy_lake.etl.governance import lake_tables
 
 ENERGY_COLOURS = {"wind": "#4c9be8", "hydro": "#2bb3a3", "nuclear": "#e8a23b"}
 OUTCOME_COLOURS = {"pass": "#4caf50", "warn": "#f0b400", "fail": "#d9534f"}
@@ -301,7 +299,25 @@ def _table(result: Result) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def render_html(sections: Sequence[Section], lake: str, generated_at: datetime, head_version: int) -> str:
+def newest_snapshot(engine: LocalAthena, zone: str = "analytics") -> tuple[str, TableSnapshot] | None:
+    """The zone's most recent commit: the table and its newest snapshot (None when nothing was written)."""
+    newest = [(t, s[-1]) for t in lake_tables() if t.startswith(f"{zone}.") and (s := engine.snapshots(t))]
+    return max(newest, key=lambda ts: (ts[1].committed_at, ts[0]), default=None)
+
+
+def _snapshot_line(newest: tuple[str, TableSnapshot] | None) -> str:
+    if newest is None:
+        return "no analytics table written yet"
+    table, snapshot = newest
+    return (
+        f"newest analytics snapshot {snapshot.snapshot_id} ({table}, committed "
+        f"{snapshot.committed_at:%Y-%m-%d %H:%M:%S} UTC)"
+    )
+
+
+def render_html(
+    sections: Sequence[Section], lake: str, generated_at: datetime, newest: tuple[str, TableSnapshot] | None
+) -> str:
     nav = " ".join(f'<a href="#{s.id}">{html.escape(s.title)}</a>' for s in sections)
     parts = [
         "<!DOCTYPE html>",
@@ -309,7 +325,7 @@ def render_html(sections: Sequence[Section], lake: str, generated_at: datetime, 
         "<title>Energy trading data lake report</title>",
         f"<style>{STYLE}</style></head><body>",
         "<h1>Energy trading data lake</h1>",
-        f'<p class="meta">lake {html.escape(lake)}, catalog version {head_version}, '
+        f'<p class="meta">lake {html.escape(lake)}, {html.escape(_snapshot_line(newest))}, '
         f"generated {generated_at:%Y-%m-%d %H:%M} UTC</p>",
         f"<nav>{nav}</nav>",
     ]
@@ -325,14 +341,13 @@ def render_html(sections: Sequence[Section], lake: str, generated_at: datetime, 
 
 
 def write_report(lake_dir: str, out: str | None = None, now: datetime | None = None) -> Path:
-    lake = LakeLocations.local(lake_dir)
-    head = LakeCatalog(LocalStorage(), lake.state).head()
-    if not head["tables"]:
+    if not lake_has_tables(lake_dir):
         raise LakeError(f"no lake at {Path(lake_dir).resolve()}: run `energy-lake run` first (or give --lake)")
-    sections = build_sections(LocalAthena(lake_dir, "data_engineer"))
+    engine = LocalAthena(lake_dir, "data_engineer")
+    sections = build_sections(engine)
     path = Path(out) if out else Path(lake_dir) / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = render_html(sections, str(Path(lake_dir).resolve()), now or datetime.now(UTC), int(head["version"]))
+    text = render_html(sections, str(Path(lake_dir).resolve()), now or datetime.now(UTC), newest_snapshot(engine))
     path.write_text(text, encoding="utf-8")
     return path
 
