@@ -18,6 +18,8 @@ a first session:
   energy-lake ingest my_trades.csv              land a file of yours (entity recognised from its header)
   energy-lake run                               process what is new in ./lake/landing
   energy-lake report                            charts of ./lake in ./lake/report.html
+  energy-lake query --as-of '2026-01-05 12:00' --file src/sql/revenue_by_city.sql   as it was then
+  energy-lake maintain                          compact and expire old snapshots (retention: lake.yaml)
   energy-lake generate --transactions 100000 --days 5 --out /tmp/feeds
 """
 
@@ -76,6 +78,12 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--lake", default=DEFAULT_LAKE, help="lake folder (default: %(default)s)")
     report.add_argument("--out", metavar="FILE", help="HTML file to write (default: <lake>/report.html)")
 
+    maintain = sub.add_parser(
+        "maintain", help="compact, expire old snapshots and remove orphan files of every lake table"
+    )
+    maintain.add_argument("--lake", default=DEFAULT_LAKE, help="lake folder (default: %(default)s)")
+    maintain.epilog = "retention from src/contracts/lake.yaml (maintenance); see docs/operations.md"
+
     gen = sub.add_parser("generate", help="write deterministic synthetic feeds in the landing layout")
     gen.add_argument("--transactions", type=int, default=10_000, help="trades in total (default: %(default)s)")
     gen.add_argument("--days", type=int, default=3, help="ingest dates (default: %(default)s)")
@@ -120,6 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from energy_lake.cli.report import report_command
 
             return report_command(args.lake, args.out)
+        if args.command == "maintain":
+            from energy_lake.cli.maintain import maintain_command
+
+            return maintain_command(args.lake)
         if args.command == "generate":
             from energy_lake.cli.generate import generate_command
 
