@@ -17,3 +17,7 @@ class FeedRejected(LakeError):
 
 class LakeBusy(LakeError):
     """Another run holds the lake's lock."""
+
+
+class LakeLockLost(LakeError):
+    """This run's lock was taken over by another run (it had expired, or its holder looked dead)."""

@@ -3,21 +3,30 @@
 Spark reads and writes the data files; this module does the rest: listing landing files, reading
 their first bytes (or streaming them whole), fingerprints, the catalog's JSON objects and the run lock. URIs are either
 local paths (``/x``, ``file:///x``) or ``s3://bucket/key``. S3 callers pass a boto3 session.
+
+The run lock needs compare-and-swap: ``read_versioned`` returns an object with its version, and
+``create_exclusive``, ``replace_if`` and ``delete_if`` write or delete only if the object is still in
+the state the caller saw (absent, or at that version), returning the new version (or whether it
+deleted), never overwriting what another writer put there in between.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
 CHUNK_BYTES = 1 << 20
+CONFLICT_ATTEMPTS = 3  # an S3 conditional request answered 409 is sent again, at most this many times in all
 
 
 @dataclass(frozen=True)
@@ -33,7 +42,10 @@ class Storage(Protocol):
     def read_chunks(self, uri: str) -> Iterator[bytes]: ...
     def read_text(self, uri: str) -> str | None: ...
     def write_text(self, uri: str, text: str) -> None: ...
-    def create_exclusive(self, uri: str, text: str) -> bool: ...
+    def read_versioned(self, uri: str) -> tuple[str, str] | None: ...
+    def create_exclusive(self, uri: str, text: str) -> str | None: ...
+    def replace_if(self, uri: str, text: str, version: str) -> str | None: ...
+    def delete_if(self, uri: str, version: str) -> bool: ...
     def delete(self, uri: str) -> None: ...
     def delete_tree(self, uri: str) -> None: ...
     def exists(self, uri: str) -> bool: ...
@@ -84,22 +96,38 @@ class LocalStorage:
 
     def write_text(self, uri: str, text: str) -> None:
         path = local_path(uri)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        os.replace(_written_beside(path, text), path)
 
-    def create_exclusive(self, uri: str, text: str) -> bool:
+    def read_versioned(self, uri: str) -> tuple[str, str] | None:
+        data = _read_bytes(local_path(uri))
+        return None if data is None else (data.decode("utf-8"), _digest(data))
+
+    def create_exclusive(self, uri: str, text: str) -> str | None:
         path = local_path(uri)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _written_beside(path, text)
         try:
-            with path.open("x", encoding="utf-8") as handle:
-                handle.write(text)
+            # A hard link appears whole and fails if the name exists: no reader sees a half-written file.
+            os.link(tmp, path)
         except FileExistsError:
-            return False
+            return None
+        finally:
+            os.unlink(tmp)
+        return _digest(text.encode("utf-8"))
+
+    def replace_if(self, uri: str, text: str, version: str) -> str | None:
+        path = local_path(uri)
+        with _cas_guard(path):
+            if _version(path) != version:
+                return None
+            os.replace(_written_beside(path, text), path)
+        return _digest(text.encode("utf-8"))
+
+    def delete_if(self, uri: str, version: str) -> bool:
+        path = local_path(uri)
+        with _cas_guard(path):
+            if _version(path) != version:
+                return False
+            path.unlink()
         return True
 
     def delete(self, uri: str) -> None:
@@ -110,6 +138,51 @@ class LocalStorage:
 
     def exists(self, uri: str) -> bool:
         return local_path(uri).exists()
+
+
+def _written_beside(path: Path, text: str) -> str:
+    """A durable hidden temporary file next to ``path`` holding ``text``, ready to be renamed or linked."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return tmp
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _version(path: Path) -> str | None:
+    """A local object's version is the hash of its content, as an S3 ETag is (for a plain PUT) its MD5."""
+    data = _read_bytes(path)
+    return None if data is None else _digest(data)
+
+
+@contextmanager
+def _cas_guard(path: Path) -> Iterator[None]:
+    """Serialise the check-and-swaps of ``path`` across processes: an flock on a hidden sibling file.
+
+    The sibling, not ``path`` itself, because ``os.replace`` gives ``path`` a new inode and an flock
+    belongs to an inode. Creation needs no guard (``os.link`` is atomic), and while the file exists only
+    guarded writers replace or delete it, so a version checked under the guard still holds at the swap.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(f".{path.name}.cas"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
 
 
 def _sha256(path: Path) -> str:
@@ -164,15 +237,57 @@ class S3Storage:
         bucket, key = _split(uri)
         self.s3.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType="application/json")
 
-    def create_exclusive(self, uri: str, text: str) -> bool:
+    def read_versioned(self, uri: str) -> tuple[str, str] | None:
         bucket, key = _split(uri)
         try:
-            self.s3.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"), IfNoneMatch="*")
-        except self.s3.exceptions.ClientError as err:
-            if err.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict"):
-                return False
-            raise
-        return True
+            got = self.s3.get_object(Bucket=bucket, Key=key)
+        except self.s3.exceptions.NoSuchKey:
+            return None
+        return got["Body"].read().decode("utf-8"), str(got["ETag"])
+
+    # Conditional writes, the version being the ETag:
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+    # If-None-Match: * fails with 412 PreconditionFailed when the key exists; If-Match: <etag> fails with
+    # 412 when the ETag differs and 404 NoSuchKey when there is no object. A concurrent conflicting
+    # write answers 409 ConditionalRequestConflict, and the request is to be sent again.
+    def create_exclusive(self, uri: str, text: str) -> str | None:
+        return self._put_if(uri, text, IfNoneMatch="*")
+
+    def replace_if(self, uri: str, text: str, version: str) -> str | None:
+        return self._put_if(uri, text, IfMatch=version)
+
+    def delete_if(self, uri: str, version: str) -> bool:
+        # Conditional deletes (If-Match: <etag> on DeleteObject, general purpose buckets since September
+        # 2025; 412 on another ETag, 404 when already deleted, 409 on a concurrent write):
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html
+        # Like If-Match on PutObject it needs s3:GetObject as well. moto 5.1.15 ignores the header.
+        bucket, key = _split(uri)
+        return self._conditional(lambda: self.s3.delete_object(Bucket=bucket, Key=key, IfMatch=version)) is not None
+
+    def _put_if(self, uri: str, text: str, **condition: str) -> str | None:
+        bucket, key = _split(uri)
+        body = text.encode("utf-8")
+        put = self._conditional(
+            lambda: self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json", **condition)
+        )
+        return None if put is None else str(put["ETag"])
+
+    def _conditional(self, request: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+        """The response, or None when the condition failed. A 409 is sent again: S3 evaluates the
+        condition afresh, so a retry can only succeed if the object is still as the caller saw it."""
+        attempt = 1
+        while True:
+            try:
+                return request()
+            except self.s3.exceptions.ClientError as err:
+                conflict = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 409
+                if conflict and attempt < CONFLICT_ATTEMPTS:
+                    time.sleep(0.1 * attempt)
+                    attempt += 1
+                    continue
+                if conflict or err.response["Error"]["Code"] in ("PreconditionFailed", "NoSuchKey"):
+                    return None
+                raise
 
     def delete(self, uri: str) -> None:
         bucket, key = _split(uri)
