@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from energy_lake.etl import manifest, metrics
 from energy_lake.etl.errors import LakeError
@@ -31,6 +31,12 @@ def _check_dates(dates: list[str]) -> frozenset[str]:
         raise LakeError(f"--reprocess takes dates as YYYY-MM-DD, got {', '.join(dates)}") from None
 
 
+def _open_log(state: str, run_id: str) -> TextIO:
+    path = Path(state) / "logs" / f"{run_id}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.open("w", encoding="utf-8")
+
+
 def run_pipeline(
     *, lake_dir: str, landing_dir: str | None, through: str, reprocess: list[str], summary_json: str | None
 ) -> int:
@@ -41,10 +47,9 @@ def run_pipeline(
     storage = LocalStorage()
     run_id = manifest.new_run_id()
     started = datetime.now(UTC)
-    log_path = Path(lake.state) / "logs" / f"{run_id}.jsonl"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     print(f"run {run_id}: landing {lake.landing} -> lake {Path(lake_dir).resolve()}")
-    with log_path.open("w", encoding="utf-8") as log_file, LakeLock(storage, lake.state, run_id) as lock:
+    # The lock comes first: a run refused because another holds the lake leaves nothing behind.
+    with LakeLock(storage, lake.state, run_id) as lock, _open_log(lake.state, run_id) as log_file:
         log = Logger(run_id, json_stream=log_file, human_stream=sys.stdout)
         if lock.taken_over:
             log.warning("took over an expired lock", previous_run=lock.taken_over)

@@ -32,11 +32,11 @@ def test_a_second_run_is_refused_while_one_holds_the_lake(tmp_path: Path) -> Non
             timeout=120,
             check=False,
         )
+        assert sorted(p.name for p in lake.iterdir()) == ["_lake"]  # it touched no table
+        assert sorted(p.name for p in (lake / "_lake").iterdir()) == ["LOCK.json"]  # nor the holder's lock
     assert result.returncode == 2
     assert "error: another run (r-holding) is using this lake" in result.stderr
     assert "Traceback" not in result.stderr
-    assert sorted(p.name for p in lake.iterdir()) == ["_lake"]  # it touched no table
-    assert sorted(p.name for p in (lake / "_lake").iterdir()) == ["LOCK.json"]
 
 
 @pytest.mark.spark
