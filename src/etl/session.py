@@ -79,7 +79,7 @@ def local_session(app_name: str = "energy-lake", *, cores: int | None = None) ->
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", str(max(4, cores * 2)))
         .config("spark.sql.adaptive.enabled", "true")
-        .config(map=iceberg.session_conf())
+        .config(map={**iceberg.session_conf()})
         .config("spark.driver.memory", os.environ.get("ENERGY_LAKE_DRIVER_MEMORY", "2g"))
         .config("spark.sql.warehouse.dir", os.path.join(tempfile.gettempdir(), "energy-lake-warehouse"))
         # The throughput collector: G1's concurrent threads compete with the 2 tasks of a 2-core machine

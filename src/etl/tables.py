@@ -108,10 +108,10 @@ def partitions_filter(spec: TableSpec, pids: Sequence[str]) -> Column:
         condition = condition & F.col(k).isin(sorted({_literal(spec, k, v[k]) for v in values}))
     elif varying:
         alternatives = F.lit(False)
-        for v in values:
+        for value in values:
             one = F.lit(True)
             for k in varying:
-                one = one & (F.col(k) == F.lit(_literal(spec, k, v[k])))
+                one = one & (F.col(k) == F.lit(_literal(spec, k, value[k])))
             alternatives = alternatives | one
         condition = condition & alternatives
     return condition
@@ -277,6 +277,6 @@ class LakeTables:
 
     def _iceberg_table(self, name: str) -> Any:
         # Iceberg's Java API through py4j: the snapshot summary is metadata, no Spark job needed.
-        jvm = self.spark._jvm
+        jvm: Any = self.spark._jvm
         util = jvm.org.apache.iceberg.spark.Spark3Util
         return util.loadIcebergTable(self.spark._jsparkSession, self.ident(name).replace("`", ""))
