@@ -127,7 +127,8 @@ class LakeTables:
     def __init__(self, spark: SparkSession, databases: dict[str, str] | None = None) -> None:
         self.spark = spark
         self.databases = databases or {}
-        self._ready: set[str] = set()
+        self._ready: set[str] = set()  # created or aligned: ready for writes
+        self._seen: set[str] = set()  # known to exist: ready for reads
 
     def ident(self, name: str) -> str:
         spec = specs()[name]
@@ -135,14 +136,16 @@ class LakeTables:
 
     # -- existence and layout
 
-    def ensure(self, name: str) -> TableSpec:
-        """Create the table if absent; give a table created elsewhere (Terraform) its partitions and properties.
+    def ensure(self, name: str, *, for_write: bool = True) -> TableSpec:
+        """Create the table if absent; before a write, give a table created elsewhere (Terraform) its
+        partitions and properties.
 
         Terraform cannot create an Iceberg table's partitions (provider < 6, docs/adr/0002), so the
         first write adds the contract's partition fields: a metadata-only change on an empty table.
+        A read changes nothing: a job may read tables it may not alter (its input zone).
         """
         spec = specs()[name]
-        if name in self._ready:
+        if name in self._ready or (not for_write and name in self._seen):
             return spec
         ident = self.ident(name)
         namespace = ident.rsplit(".", 1)[0]
@@ -156,8 +159,11 @@ class LakeTables:
             self.spark.sql(
                 f"CREATE TABLE IF NOT EXISTS {ident} ({columns}) USING iceberg{partitioned} TBLPROPERTIES ({props})"
             )
-        else:
+        elif for_write:
             self._align(ident, spec)
+        else:
+            self._seen.add(name)
+            return spec
         self._ready.add(name)
         return spec
 
@@ -190,7 +196,7 @@ class LakeTables:
 
     def read(self, name: str, partitions: Sequence[str] | None = None) -> DataFrame:
         """The table's current rows (only ``partitions`` when given), in the contract's schema."""
-        spec = self.ensure(name)
+        spec = self.ensure(name, for_write=False)
         df = self.spark.table(self.ident(name))
         if partitions is not None:
             df = df.where(partitions_filter(spec, partitions))

@@ -81,7 +81,6 @@ def test_environments_differ_only_in_their_tfvars() -> None:
     assert dev["environment"] == "dev" and prod["environment"] == "prod"
     assert dev["force_destroy"] is True and prod["force_destroy"] is False
     assert dev["deletion_protection"] is False and prod["deletion_protection"] is True
-    assert prod["quarantine_expiration_days"] > dev["quarantine_expiration_days"]
     assert prod["kms_deletion_window_days"] == 30
     workers = {
         env: sum(j["number_of_workers"] for j in t["glue_job_capacity"].values())
@@ -144,11 +143,15 @@ def test_alarm_metric_names_are_the_python_constants() -> None:
         assert text.count(f'"{name}"') == 1, name
 
 
-def test_glue_tables_state_the_compression_the_jobs_write() -> None:
-    from energy_lake.etl.session import PERFORMANCE_CONF, RUNTIME_CONF
+def test_terraform_binds_the_catalog_the_job_code_names() -> None:
+    from energy_lake.etl.iceberg import CATALOG, TABLE_PROPERTIES
 
-    codec = {**RUNTIME_CONF, **PERFORMANCE_CONF}["spark.sql.parquet.compression.codec"]
-    assert locals_of(MODULES_DIR / "glue_catalog" / "main.tf")["parquet"]["compression"] == codec.upper()
+    assert variable_defaults("glue_jobs")["iceberg_catalog"] == CATALOG
+    assert variable_defaults("glue_catalog")["iceberg_format_version"] == TABLE_PROPERTIES["format-version"]
+    conf = str(locals_of(MODULES_DIR / "glue_jobs" / "main.tf")["iceberg_conf"])
+    # On AWS the Glue Data Catalog; a hadoop catalog is for a local folder only.
+    assert "org.apache.iceberg.aws.glue.GlueCatalog" in conf and "org.apache.iceberg.aws.s3.S3FileIO" in conf
+    assert ".type=hadoop" not in conf
 
 
 def test_environment_reads_the_contract_folders() -> None:

@@ -23,10 +23,11 @@ import boto3
 import pytest
 
 from energy_lake.etl import metric_names
-from energy_lake.etl.contracts import ENTITIES, load_contract, load_marts
+from energy_lake.etl.contracts import ENTITIES, load_contract
+from energy_lake.etl.iceberg import CATALOG
 from energy_lake.etl.job_args import JOBS, REQUIRED
-from energy_lake.etl.quality import RESULTS_PARTITION, RESULTS_TABLE, results_schema
-from energy_lake.etl.schemas import mart_schema, quarantine_schema, raw_schema, transform_schema
+from energy_lake.etl.maintenance import retention
+from energy_lake.etl.tables import specs
 from tests.integration.terraform_harness import (
     ENVIRONMENTS,
     REPO,
@@ -61,8 +62,12 @@ NOT_APPLIED = {
             "moto's ListPermissions rejects an LFTagPolicy resource filter (it wants a catalog, database "
             "or table), so the provider cannot read a tag-policy grant back after creating it"
         )
-        for name in ("persona_databases", "persona_tables", "writer_databases", "writer_tables")
+        for name in ("persona_databases", "persona_tables", "writer_databases", "writer_tables", "reader_tables")
     },
+    "module.glue_catalog.aws_glue_catalog_table_optimizer.this": (
+        "moto 5.1.15 has no table optimizer API (CreateTableOptimizer); the planned optimizers are "
+        "compared with lake.yaml's maintenance figures instead"
+    ),
     "module.data_zones.aws_s3_bucket_lifecycle_configuration.this": (
         "moto 5.1.15's GetBucketLifecycleConfiguration omits x-amz-transition-default-minimum-object-size, "
         "so the provider waits for a match until its timeout (getmoto/moto#9708, #9729)"
@@ -84,7 +89,7 @@ NOT_DESTROYED = {
         f"module.lake_formation.aws_lakeformation_permissions.{name}": (
             "after RevokePermissions moto still lists the grant, so the provider reports the revoke as failed"
         )
-        for name in ("quarantine", "writer_locations", "writer_shared_tables")
+        for name in ("quarantine", "writer_locations", "writer_shared_tables", "maintainer_tables")
     },
 }
 # Test-only overrides of module arguments, written into the scratch copy beside NOT_APPLIED.
@@ -310,44 +315,19 @@ def test_lifecycle_rules_as_planned(deployment: Deployment) -> None:
     planned = deployment.planned("module.data_zones.aws_s3_bucket_lifecycle_configuration.this")
     rules = {addr.split('"')[1]: {r["id"]: r for r in v["rule"]} for addr, v in planned.items()}
     assert rules["landing"]["expire-landing-files"]["expiration"][0]["days"] == 30
-    quarantine = rules["raw"]["expire-quarantine"]
-    assert quarantine["filter"][0]["prefix"] == "quarantine/"
-    assert quarantine["expiration"][0]["days"] == 30
+    # No expiry in a zone of Iceberg tables: a file goes when no snapshot needs it (the optimizers).
+    for zone in ("raw", "transform", "analytics"):
+        assert [r["id"] for r in rules[zone].values() if r.get("expiration") and r["expiration"][0]["days"]] == [], zone
     for bucket_rules in rules.values():
         assert bucket_rules["housekeeping"]["noncurrent_version_expiration"][0]["noncurrent_days"] == 7
 
 
-def _glue_columns(table: dict[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    columns = [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]]
-    keys = [(c["Name"], c["Type"]) for c in table.get("PartitionKeys", [])]
-    return columns, keys
+def expected_tables() -> dict[str, list[tuple[str, str]]]:
+    """Every lake table's columns as energy_lake.etl.tables derives them, in Glue's terms."""
+    return {name: [(f.name, f.dataType.simpleString()) for f in spec.schema.fields] for name, spec in specs().items()}
 
 
-def _expected(schema: Any, partition_keys: tuple[str, ...]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Glue columns and partition keys of a table whose Spark schema is ``schema``."""
-    fields = {f.name: f.dataType.simpleString() for f in schema.fields}
-    columns = [(name, t) for name, t in fields.items() if name not in partition_keys]
-    return columns, [(k, fields[k]) for k in partition_keys]
-
-
-def expected_tables() -> dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]]:
-    """Every lake table as energy_lake.etl.schemas derives it, in Glue's terms."""
-    tables = {}
-    for entity in ENTITIES:
-        contract = load_contract(entity)
-        tables[f"raw.{entity}"] = _expected(raw_schema(contract), ("ingest_date",))
-        keys = ("ingest_date",) if contract.transform_layout == "partitioned" else ()
-        tables[f"transform.{entity}"] = _expected(transform_schema(contract), keys)
-    tables["raw.quarantine"] = _expected(quarantine_schema(), ("entity", "ingest_date"))
-    tables[RESULTS_TABLE] = _expected(results_schema(), (RESULTS_PARTITION,))
-    for mart in load_marts():
-        tables[f"analytics.{mart.name}"] = _expected(
-            mart_schema(mart.name), ("ingest_date",) if mart.partition_by else ()
-        )
-    return tables
-
-
-def test_glue_tables_equal_the_contracts(deployment: Deployment) -> None:
+def test_glue_tables_are_the_contracts_iceberg_tables(deployment: Deployment) -> None:
     glue = deployment.client("glue")
     databases = deployment.outputs["glue_databases"]
     zone_buckets = deployment.outputs["zone_buckets"]
@@ -359,16 +339,70 @@ def test_glue_tables_equal_the_contracts(deployment: Deployment) -> None:
     expected = expected_tables()
     assert set(found) == set(expected)
     for name, table in found.items():
-        assert _glue_columns(table) == expected[name], name
         zone, short = name.split(".")
-        sd = table["StorageDescriptor"]
-        assert sd["Location"] == f"s3://{zone_buckets[zone]}/{short}"
-        assert sd["SerdeInfo"]["SerializationLibrary"] == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-        assert sd["InputFormat"] == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
-        assert table["TableType"] == "EXTERNAL_TABLE"
-        # Registered, not projected (the run folders cannot be projected; see the module README).
-        assert not any(k.startswith("projection.") for k in table.get("Parameters", {}))
-    assert found["raw.quarantine"]["StorageDescriptor"]["Location"] == f"s3://{zone_buckets['raw']}/quarantine"
+        assert [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]] == expected[name], name
+        # Iceberg partitions are fields of the table's metadata, never Hive partition keys.
+        assert table.get("PartitionKeys", []) == [], name
+        assert table["StorageDescriptor"]["Location"] == f"s3://{zone_buckets[zone]}/{short}"
+        assert table["Parameters"]["energy_lake.partition_by"] == ",".join(specs()[name].partition_by), name
+    # moto keeps no OpenTableFormatInput, so what makes each an Iceberg table is checked on the plan.
+    planned = deployment.planned("module.glue_catalog.aws_glue_catalog_table.this")
+    assert len(planned) == len(expected)
+    for address, table in planned.items():
+        (otf,) = table["open_table_format_input"]
+        assert otf["iceberg_input"] == [{"metadata_operation": "CREATE", "version": "2"}], address
+
+
+def test_every_table_has_the_three_optimizers_with_lake_yaml_figures(deployment: Deployment) -> None:
+    """Not applied (NOT_APPLIED): the planned optimizers, against lake.yaml maintenance."""
+    figures = retention()
+    databases = deployment.outputs["glue_databases"]
+    planned = deployment.planned("module.glue_catalog.aws_glue_catalog_table_optimizer.this")
+    kinds: dict[str, set[str]] = {}
+    for optimizer in planned.values():
+        zone = next(z for z, db in databases.items() if db == optimizer["database_name"])
+        kinds.setdefault(f"{zone}.{optimizer['table_name']}", set()).add(optimizer["type"])
+        (config,) = optimizer["configuration"]
+        assert config["enabled"] is True and optimizer["catalog_id"] == ACCOUNT
+        if optimizer["type"] == "retention":
+            (kept,) = config["retention_configuration"][0]["iceberg_configuration"]
+            assert kept == {
+                "snapshot_retention_period_in_days": figures.snapshot_retention_days,
+                "number_of_snapshots_to_retain": figures.min_snapshots_to_keep,
+                "clean_expired_files": True,
+            }
+        if optimizer["type"] == "orphan_file_deletion":
+            # The location (the table's, from the bucket names) is known only after the apply.
+            (orphans,) = config["orphan_file_deletion_configuration"][0]["iceberg_configuration"]
+            assert orphans["orphan_file_retention_period_in_days"] == figures.orphan_file_retention_days
+    assert kinds == {name: {"compaction", "retention", "orphan_file_deletion"} for name in specs()}
+    # One role (its ARN is unknown at plan time: the configuration names it), applied: what the
+    # optimization prerequisites page lists, and its Lake Formation grants.
+    module = deployment.plan["configuration"]["root_module"]["module_calls"]["glue_catalog"]["module"]
+    (resource,) = [r for r in module["resources"] if r["address"] == "aws_glue_catalog_table_optimizer.this"]
+    assert "aws_iam_role.optimizer" in resource["expressions"]["configuration"][0]["role_arn"]["references"]
+    iam = deployment.client("iam")
+    role = f"{ORG}-{ENV}-table-optimizer"
+    role_arn = iam.get_role(RoleName=role)["Role"]["Arn"]
+    (name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+    document = json.loads(document) if isinstance(document, str) else document
+    actions = {
+        s["Sid"]: sorted(s["Action"] if isinstance(s["Action"], list) else [s["Action"]]) for s in document["Statement"]
+    }
+    assert actions["Catalog"] == ["glue:GetTable", "glue:UpdateTable"]
+    assert actions["TableData"] == ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
+    assert actions["Logs"] == ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+    assert actions["LakeFormationAccess"] == ["lakeformation:GetDataAccess"]
+    grants = deployment.client("lakeformation").list_permissions()["PrincipalResourcePermissions"]
+    granted = {
+        (g["Resource"]["Table"]["DatabaseName"], g["Resource"]["Table"]["Name"]): sorted(g["Permissions"])
+        for g in grants
+        if g["Principal"]["DataLakePrincipalIdentifier"] == role_arn and "Table" in g["Resource"]
+    }
+    assert granted == {
+        (databases[t.zone], t.table): ["ALTER", "DELETE", "DESCRIBE", "INSERT"] for t in specs().values()
+    }
 
 
 def test_jobs_point_at_the_scripts_with_every_required_argument(deployment: Deployment) -> None:
@@ -395,6 +429,19 @@ def test_jobs_point_at_the_scripts_with_every_required_argument(deployment: Depl
         for zone, database in out["glue_databases"].items():
             assert args[f"--{zone}_database"] == database
         assert ("--pii_key_parameter" in args) == ("pii_key_parameter" in REQUIRED[job])
+        # Iceberg on Glue 5.1 as AWS documents it
+        # (https://docs.aws.amazon.com/glue/latest/dg/aws-glue-programming-etl-format-iceberg.html):
+        # the native runtime, and the job code's catalog bound to the Glue Data Catalog with S3FileIO.
+        assert args["--datalake-formats"] == "iceberg"
+        conf = dict(pair.split("=", 1) for pair in args["--conf"].split(" --conf "))
+        prefix = f"spark.sql.catalog.{CATALOG}"
+        assert conf == {
+            "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
+            prefix: "org.apache.iceberg.spark.SparkCatalog",
+            f"{prefix}.warehouse": f"s3://{buckets['raw']}/",
+            f"{prefix}.catalog-impl": "org.apache.iceberg.aws.glue.GlueCatalog",
+            f"{prefix}.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
+        }
     pii = glue.get_job(JobName=out["glue_jobs"]["raw_to_transform"]["name"])["Job"]["DefaultArguments"][
         "--pii_key_parameter"
     ]
@@ -415,6 +462,55 @@ def test_job_roles_have_no_wildcard_actions(deployment: Deployment) -> None:
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 assert not [a for a in actions if "*" in a], (role, statement)
         assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
+
+
+def _role_statements(deployment: Deployment, job: str) -> dict[str, dict[str, Any]]:
+    iam = deployment.client("iam")
+    role = deployment.client("glue").get_job(JobName=deployment.outputs["glue_jobs"][job]["name"])["Job"]["Role"]
+    (name,) = iam.list_role_policies(RoleName=role.rsplit("/", 1)[1])["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role.rsplit("/", 1)[1], PolicyName=name)["PolicyDocument"]
+    document = json.loads(document) if isinstance(document, str) else document
+    return {s["Sid"]: s for s in document["Statement"]}
+
+
+def _as_list(value: Any) -> list[str]:
+    return sorted(value if isinstance(value, list) else [value])
+
+
+def test_job_roles_have_the_catalog_actions_iceberg_commits_need_and_no_more(deployment: Deployment) -> None:
+    """Commits: GetTable + UpdateTable (optimistic locking) on the tables written; reads: GetTable on those read."""
+    databases = deployment.outputs["glue_databases"]
+    catalog = f"arn:aws:glue:{REGION}:{ACCOUNT}"
+
+    def tables_of(zone: str) -> list[str]:
+        return [f"{catalog}:database/{databases[zone]}", f"{catalog}:table/{databases[zone]}/*"]
+
+    def table(name: str) -> list[str]:
+        zone, short = name.split(".")
+        return [f"{catalog}:database/{databases[zone]}", f"{catalog}:table/{databases[zone]}/{short}"]
+
+    expected = {
+        "landing_to_raw": (["raw"], ["analytics.quality_results"], []),
+        "raw_to_transform": (["transform"], ["analytics.quality_results", "analytics.build_log"], ["raw"]),
+        "transform_to_analytics": (["analytics"], ["analytics.quality_results"], ["transform"]),
+    }
+    for job, (writes, shared, reads) in expected.items():
+        statements = _role_statements(deployment, job)
+        glue_sids = {sid for sid, s in statements.items() if any(a.startswith("glue:") for a in _as_list(s["Action"]))}
+        assert glue_sids == ({"IcebergCommits", "IcebergReads"} if reads else {"IcebergCommits"}), job
+        commits = statements["IcebergCommits"]
+        assert _as_list(commits["Action"]) == ["glue:GetDatabase", "glue:GetTable", "glue:UpdateTable"]
+        resources = [
+            f"{catalog}:catalog",
+            *[r for z in writes for r in tables_of(z)],
+            *[r for t in shared for r in table(t)],
+        ]
+        assert _as_list(commits["Resource"]) == sorted(set(resources)), job
+        if reads:
+            assert _as_list(statements["IcebergReads"]["Action"]) == ["glue:GetDatabase", "glue:GetTable"]
+            assert _as_list(statements["IcebergReads"]["Resource"]) == sorted(
+                [f"{catalog}:catalog", *[r for z in reads for r in tables_of(z)]]
+            ), job
 
 
 def test_security_configuration_as_planned(deployment: Deployment) -> None:
@@ -618,15 +714,10 @@ def test_lake_formation_grants_equal_the_local_query_grants(deployment: Deployme
 
     zone_of_db = {db: zone for zone, db in deployment.outputs["glue_databases"].items()}
     tables: dict[str, list[str]] = {}
-    for address in (
-        "module.glue_catalog.aws_glue_catalog_table.this",
-        "module.glue_catalog.aws_glue_catalog_table.snapshot",
-    ):
-        for t in deployment.planned(address).values():
-            columns = [c["name"] for c in t["storage_descriptor"][0]["columns"]] + [
-                k["name"] for k in t["partition_keys"]
-            ]
-            tables[f"{zone_of_db[t['database_name']]}.{t['name']}"] = columns
+    for t in deployment.planned("module.glue_catalog.aws_glue_catalog_table.this").values():
+        tables[f"{zone_of_db[t['database_name']]}.{t['name']}"] = [
+            c["name"] for c in t["storage_descriptor"][0]["columns"]
+        ]
     tags = deployment.planned("module.lake_formation.aws_lakeformation_resource_lf_tags")
     restricted_tables = {
         f"{zone_of_db[r['table'][0]['database_name']]}.{r['table'][0]['name']}"

@@ -111,6 +111,12 @@ def test_a_table_created_unpartitioned_gets_the_contract_partitions(tables: Lake
     columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in spec.schema.fields)
     spark.sql("CREATE NAMESPACE IF NOT EXISTS lake.analytics")
     spark.sql(f"CREATE TABLE lake.analytics.city_demand ({columns}) USING iceberg")
+    snapshots_before = spark.sql("SELECT * FROM lake.analytics.city_demand.metadata_log_entries").count()
+    # A read alters nothing (on Glue a job may read tables it has no right to alter: its input zone).
+    assert tables.read(MART).count() == 0
+    assert spark.sql("SELECT * FROM lake.analytics.city_demand.metadata_log_entries").count() == snapshots_before
+    described_before = [r["col_name"] for r in spark.sql("DESCRIBE TABLE lake.analytics.city_demand").collect()]
+    assert described_before[-1] == "ingest_date" and "# Partition Information" not in described_before
     tables.ensure(MART)
     described = [tuple(r) for r in spark.sql("DESCRIBE TABLE lake.analytics.city_demand").collect()]
     assert described[-2:] == [("# col_name", "data_type", "comment"), ("ingest_date", "date", None)]

@@ -53,7 +53,15 @@ locals {
     }
     quarantine_table   = local.lake_yaml.quarantine.table
     quarantine_columns = [for c in local.lake_yaml.quarantine.columns : { name = c.name, type = c.type, description = try(c.description, "") }]
+    state_tables = [for t in local.lake_yaml.state_tables : {
+      name         = t.name
+      zone         = t.zone
+      description  = try(t.description, "")
+      partition_by = t.partition_by
+      columns      = [for c in t.columns : { name = c.name, type = c.type, description = try(c.description, "") }]
+    }]
   }
+  maintenance = local.lake_yaml.maintenance
 
   marts = [for m in local.marts_yaml.marts : {
     name         = m.name
@@ -80,6 +88,15 @@ locals {
       columns        = [for c in local.quality_results_doc.columns : { name = c.name, type = c.type, description = try(c.description, "") }]
       partition_keys = [for c in local.quality_results_doc.partition_keys : { name = c.name, type = c.type, description = try(c.description, "") }]
     }
+  }
+
+  # Tables a job writes outside its own zone: the data quality results (every job) and the analytics
+  # zone's state table (the build log), where raw_to_transform records what it built (src/etl/state.py).
+  build_state_tables = [for t in local.lake.state_tables : "${t.zone}.${t.name}" if t.zone == "analytics"]
+  job_shared_tables = {
+    landing_to_raw         = keys(local.extra_tables)
+    raw_to_transform       = concat(keys(local.extra_tables), local.build_state_tables)
+    transform_to_analytics = keys(local.extra_tables)
   }
 
   # Named queries: every src/sql/*.sql file, whatever their number (none is fine).
@@ -119,8 +136,6 @@ module "data_zones" {
   kms_deletion_window_days = var.kms_deletion_window_days
 
   landing_expiration_days            = var.landing_expiration_days
-  quarantine_prefix                  = "${local.lake.quarantine_table}/"
-  quarantine_expiration_days         = var.quarantine_expiration_days
   noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
   athena_results_expiration_days     = var.athena_results_expiration_days
   access_log_expiration_days         = var.access_log_expiration_days
@@ -132,6 +147,10 @@ module "data_zones" {
 module "glue_catalog" {
   source = "../../modules/glue_catalog"
 
+  name_prefix  = local.name_prefix
+  region       = var.region
+  account_id   = var.account_id
+  kms_key_arn  = module.data_zones.data_zones_kms_key_arn
   databases    = local.glue_databases
   zone_uris    = { for z in local.catalogued_zones : z => "s3://${module.data_zones.data_zones_zone_buckets[z]}" }
   contracts    = local.contracts
@@ -139,6 +158,12 @@ module "glue_catalog" {
   marts        = local.marts
   extra_tables = local.extra_tables
   dq_rulesets  = { for t, r in jsondecode(file("${local.contracts_dir}/generated/dqdl/rulesets.json")) : t => r.ruleset }
+  maintenance = {
+    enabled                    = var.table_optimizers_enabled
+    snapshot_retention_days    = local.maintenance.snapshot_retention_days
+    min_snapshots_to_keep      = local.maintenance.min_snapshots_to_keep
+    orphan_file_retention_days = local.maintenance.orphan_file_retention_days
+  }
 }
 
 module "glue_jobs" {
@@ -158,7 +183,7 @@ module "glue_jobs" {
   pii_key_parameter_name = "/${var.org}/${var.environment}/pii-token-key"
   schedule               = var.glue_schedule
   schedule_enabled       = var.glue_schedule_enabled
-  shared_tables          = keys(local.extra_tables)
+  shared_tables          = local.job_shared_tables
   # The job library's packages Glue 5.1 lacks; pinned as in requirements.txt (a test compares).
   additional_python_modules = ["cuallee==0.15.4"]
 }
@@ -178,11 +203,13 @@ module "lake_formation" {
   persona_trusted_principals = local.persona_trusted
   writers = {
     for job, arn in module.glue_jobs.glue_jobs_role_arns : job => {
-      role_arn = arn
-      zones    = module.glue_jobs.glue_jobs_writes[job]
-      tables   = module.glue_jobs.glue_jobs_shared_tables
+      role_arn   = arn
+      zones      = module.glue_jobs.glue_jobs_writes[job]
+      tables     = module.glue_jobs.glue_jobs_shared_tables[job]
+      read_zones = module.glue_jobs.glue_jobs_reads[job]
     }
   }
+  table_maintainer_role_arn = module.glue_catalog.glue_catalog_optimizer_role_arn
 }
 
 module "athena" {

@@ -15,7 +15,6 @@ glue_schedule         = "cron(0 6 * * ? *)"
 glue_schedule_enabled = false
 
 landing_expiration_days            = 30
-quarantine_expiration_days         = 30
 noncurrent_version_expiration_days = 7
 athena_results_expiration_days     = 7
 access_log_expiration_days         = 30

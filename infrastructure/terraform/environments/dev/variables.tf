@@ -87,11 +87,6 @@ variable "landing_expiration_days" {
   type        = number
 }
 
-variable "quarantine_expiration_days" {
-  description = "Days a quarantine record is kept."
-  type        = number
-}
-
 variable "noncurrent_version_expiration_days" {
   description = "Days a noncurrent object version is kept."
   type        = number
@@ -141,4 +136,10 @@ variable "quarantine_ratio_threshold" {
 variable "freshness_threshold_hours" {
   description = "Alarm when an entity's newest ingest date is older than this many hours."
   type        = number
+}
+
+variable "table_optimizers_enabled" {
+  description = "Run the Glue Data Catalog table optimizers (compaction, snapshot retention, orphan file deletion) on every lake table."
+  type        = bool
+  default     = true
 }

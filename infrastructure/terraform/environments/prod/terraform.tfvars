@@ -15,7 +15,6 @@ glue_schedule         = "cron(0 5 * * ? *)"
 glue_schedule_enabled = true
 
 landing_expiration_days            = 400
-quarantine_expiration_days         = 180
 noncurrent_version_expiration_days = 30
 athena_results_expiration_days     = 30
 access_log_expiration_days         = 365

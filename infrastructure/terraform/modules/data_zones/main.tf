@@ -10,13 +10,12 @@ locals {
   operational_buckets = { for purpose, name in var.operational_bucket_names : purpose => { name = name, kind = "operational" } }
   buckets             = merge(local.zone_buckets, local.operational_buckets)
 
-  # Lifecycle: common rules everywhere, plus one expiry rule where the data is short-lived.
+  # Lifecycle: common rules everywhere, plus one expiry rule where the data is short-lived files.
+  # Never on a table's prefix: an Iceberg table's files go only when a snapshot no longer needs them
+  # (retention and orphan file deletion, modules/glue_catalog), or a reader would miss a file.
   expiring_prefixes = merge(
     contains(keys(var.zone_bucket_names), "landing") ? {
       landing = { id = "expire-landing-files", prefix = "", days = var.landing_expiration_days }
-    } : {},
-    contains(keys(var.zone_bucket_names), "raw") ? {
-      raw = { id = "expire-quarantine", prefix = var.quarantine_prefix, days = var.quarantine_expiration_days }
     } : {},
     contains(keys(var.operational_bucket_names), "athena-results") ? {
       athena-results = { id = "expire-query-results", prefix = "", days = var.athena_results_expiration_days }

@@ -87,17 +87,6 @@ variable "kms_deletion_window_days" {
   }
 }
 
-variable "quarantine_prefix" {
-  description = "Prefix of the quarantine table inside the raw bucket (the raw zone root is the bucket root)."
-  type        = string
-  default     = "quarantine/"
-
-  validation {
-    condition     = can(regex("^[a-z0-9_]+/$", var.quarantine_prefix))
-    error_message = "quarantine_prefix must be a folder name ending in /."
-  }
-}
-
 variable "landing_expiration_days" {
   description = "Days a landing file is kept (current version) before it expires."
   type        = number
@@ -105,16 +94,6 @@ variable "landing_expiration_days" {
   validation {
     condition     = var.landing_expiration_days >= 1
     error_message = "landing_expiration_days must be at least 1."
-  }
-}
-
-variable "quarantine_expiration_days" {
-  description = "Days a quarantine record is kept before it expires."
-  type        = number
-
-  validation {
-    condition     = var.quarantine_expiration_days >= 1
-    error_message = "quarantine_expiration_days must be at least 1."
   }
 }
 

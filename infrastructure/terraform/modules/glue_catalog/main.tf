@@ -1,7 +1,8 @@
-# Glue Data Catalog: one database per catalogued zone and every lake table, derived from the
-# contracts exactly as src/etl/schemas.py derives the Spark schemas. Tables are registered, not
-# projected: the jobs point partitions (and snapshot table locations) at the run folder the lake
-# catalog committed (see README.md and docs/adr/0001).
+# Glue Data Catalog: one database per catalogued zone and every lake table as an Apache Iceberg
+# (format v2) table, derived from the contracts exactly as src/etl/tables.py derives the Spark
+# tables. Terraform owns each table's existence, columns and location (and so its LF-tags and
+# grants); the jobs own its data, snapshots and partition spec (docs/adr/0002: provider 5.x cannot
+# create an Iceberg table's partitions, so the first write adds the contract's partition fields).
 
 locals {
   pk = {
@@ -14,7 +15,7 @@ locals {
   lineage = [for c in var.lake.lineage : { name = c.name, type = replace(c.type, " ", ""), comment = c.description }]
   extra   = [{ name = var.lake.extra_column.name, type = replace(var.lake.extra_column.type, " ", ""), comment = var.lake.extra_column.description }]
 
-  # raw.<entity>: every contract column as text, the extra-column map, lineage; partitioned by ingest date.
+  # raw.<entity>: every contract column as text, the extra-column map, lineage, the ingest date.
   raw_tables = {
     for entity, c in var.contracts : "raw.${entity}" => {
       zone        = "raw"
@@ -24,32 +25,31 @@ locals {
         [for col in c.columns : { name = col.name, type = "string", comment = col.description }],
         local.extra,
         local.lineage,
+        [local.pk],
       )
-      partition_keys = [local.pk]
-      pii_columns    = [for col in c.columns : col.name if col.pii]
+      partition_by = [local.pk.name]
+      pii_columns  = [for col in c.columns : col.name if col.pii]
     }
   }
 
-  # raw.quarantine: quarantine columns and lineage; the partition columns (entity, ingest date) are
-  # folder names, so they are partition keys and not data columns.
-  quarantine_all_columns = concat(
-    [for c in var.lake.quarantine_columns : { name = c.name, type = replace(c.type, " ", ""), comment = c.description }],
-    local.lineage,
-    [local.pk],
-  )
+  # raw.quarantine: quarantine columns, lineage, the ingest date; partitioned by entity and date.
   quarantine_table = {
     "raw.${var.lake.quarantine_table}" = {
-      zone           = "raw"
-      name           = var.lake.quarantine_table
-      description    = "Rows that failed validation, with the rule, a readable reason and the record as sent."
-      columns        = [for c in local.quarantine_all_columns : c if !contains(var.quarantine_partition_by, c.name)]
-      partition_keys = [for k in var.quarantine_partition_by : one([for c in local.quarantine_all_columns : c if c.name == k])]
-      pii_columns    = []
+      zone        = "raw"
+      name        = var.lake.quarantine_table
+      description = "Rows that failed validation, with the rule, a readable reason and the record as sent."
+      columns = concat(
+        [for c in var.lake.quarantine_columns : { name = c.name, type = replace(c.type, " ", ""), comment = c.description }],
+        local.lineage,
+        [local.pk],
+      )
+      partition_by = var.quarantine_partition_by
+      pii_columns  = []
     }
   }
 
-  # transform.<entity>: typed contract columns, derived columns, extras, lineage; partitioned only
-  # when the contract's transform layout is "partitioned" (snapshot tables are one current folder).
+  # transform.<entity>: typed contract columns, derived columns, extras, lineage; the ingest date
+  # (and partitioning by it) only when the contract's transform layout is "partitioned".
   transform_tables = {
     for entity, c in var.contracts : "transform.${entity}" => {
       zone        = "transform"
@@ -59,48 +59,53 @@ locals {
         [for col in concat(c.columns, c.derived) : { name = col.name, type = replace(col.type, " ", ""), comment = col.description }],
         local.extra,
         local.lineage,
+        c.transform_layout == "partitioned" ? [local.pk] : [],
       )
-      partition_keys = c.transform_layout == "partitioned" ? [local.pk] : []
-      pii_columns    = [for col in c.columns : col.name if col.pii]
+      partition_by = c.transform_layout == "partitioned" ? [local.pk.name] : []
+      pii_columns  = [for col in c.columns : col.name if col.pii]
     }
   }
 
-  # analytics.<mart>: mart columns; partitioned by ingest date when the mart has a partition_by.
+  # analytics.<mart>: mart columns, then the ingest date when the mart has a partition_by.
   mart_tables = {
     for m in var.marts : "analytics.${m.name}" => {
-      zone           = "analytics"
-      name           = m.name
-      description    = m.description
-      columns        = [for col in m.columns : { name = col.name, type = replace(col.type, " ", ""), comment = col.description }]
-      partition_keys = length(m.partition_by) > 0 ? [local.pk] : []
-      pii_columns    = []
+      zone        = "analytics"
+      name        = m.name
+      description = m.description
+      columns = concat(
+        [for col in m.columns : { name = col.name, type = replace(col.type, " ", ""), comment = col.description }],
+        length(m.partition_by) > 0 ? [local.pk] : [],
+      )
+      partition_by = length(m.partition_by) > 0 ? [local.pk.name] : []
+      pii_columns  = []
     }
   }
 
-  # Tables described by generated files (the data quality results): columns and keys as given.
+  # The lake's incremental state (lake.yaml state_tables): columns and partition fields as declared.
+  state_tables = {
+    for t in var.lake.state_tables : "${t.zone}.${t.name}" => {
+      zone         = t.zone
+      name         = t.name
+      description  = t.description
+      columns      = [for col in t.columns : { name = col.name, type = replace(col.type, " ", ""), comment = col.description }]
+      partition_by = t.partition_by
+      pii_columns  = []
+    }
+  }
+
+  # Tables described by generated files (the data quality results): columns, then the partition columns.
   extra_tables = {
     for key, t in var.extra_tables : key => {
-      zone           = split(".", key)[0]
-      name           = split(".", key)[1]
-      description    = t.description
-      columns        = [for col in t.columns : { name = col.name, type = replace(col.type, " ", ""), comment = col.description }]
-      partition_keys = [for col in t.partition_keys : { name = col.name, type = replace(col.type, " ", ""), comment = col.description }]
-      pii_columns    = []
+      zone         = split(".", key)[0]
+      name         = split(".", key)[1]
+      description  = t.description
+      columns      = [for col in concat(t.columns, t.partition_keys) : { name = col.name, type = replace(col.type, " ", ""), comment = col.description }]
+      partition_by = [for col in t.partition_keys : col.name]
+      pii_columns  = []
     }
   }
 
-  tables = merge(local.raw_tables, local.quarantine_table, local.transform_tables, local.mart_tables, local.extra_tables)
-
-  partitioned_tables = { for k, t in local.tables : k => t if length(t.partition_keys) > 0 }
-  snapshot_tables    = { for k, t in local.tables : k => t if length(t.partition_keys) == 0 }
-
-  # compression: what the jobs write (spark.sql.parquet.compression.codec in src/etl/session.py; a test compares).
-  parquet = {
-    compression   = "ZSTD"
-    input_format  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
-    output_format = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
-    serde         = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-  }
+  tables = merge(local.raw_tables, local.quarantine_table, local.transform_tables, local.mart_tables, local.state_tables, local.extra_tables)
 }
 
 resource "aws_glue_catalog_database" "this" {
@@ -115,10 +120,12 @@ resource "aws_glue_catalog_database" "this" {
   }
 }
 
-# Partitioned tables: the jobs create/re-point partitions at ingest_date=D/run=<run_id>/ after
-# each commit; the table location itself never moves.
+# Every lake table: Glue writes the first Iceberg metadata (format v2) from these columns. From then
+# on each Iceberg commit of a job replaces the table's metadata_location and column list, so those
+# are the jobs' and Terraform ignores their changes (a contract change reaches an existing table
+# through the jobs; docs/operations.md).
 resource "aws_glue_catalog_table" "this" {
-  for_each = local.partitioned_tables
+  for_each = local.tables
 
   database_name = aws_glue_catalog_database.this[each.value.zone].name
   name          = each.value.name
@@ -126,79 +133,21 @@ resource "aws_glue_catalog_table" "this" {
   table_type    = "EXTERNAL_TABLE"
 
   parameters = {
-    EXTERNAL                = "TRUE"
-    classification          = "parquet"
-    "parquet.compression"   = local.parquet.compression
-    "energy_lake.zone"      = each.value.zone
-    "energy_lake.layout"    = "partitioned"
-    "energy_lake.versioned" = "run folders; partitions registered by the jobs after each lake commit"
+    "energy_lake.zone" = each.value.zone
+    # The contract's partition fields, which the first write adds (Iceberg partition evolution on an
+    # empty table is a metadata-only change): a reader of the catalog sees what the table will be.
+    "energy_lake.partition_by" = join(",", each.value.partition_by)
+  }
+
+  open_table_format_input {
+    iceberg_input {
+      metadata_operation = "CREATE"
+      version            = var.iceberg_format_version
+    }
   }
 
   storage_descriptor {
-    location      = "${var.zone_uris[each.value.zone]}/${each.value.name}"
-    input_format  = local.parquet.input_format
-    output_format = local.parquet.output_format
-
-    ser_de_info {
-      name                  = "parquet"
-      serialization_library = local.parquet.serde
-      parameters = {
-        "serialization.format" = "1"
-      }
-    }
-
-    dynamic "columns" {
-      for_each = each.value.columns
-      content {
-        name    = columns.value.name
-        type    = columns.value.type
-        comment = columns.value.comment == "" ? null : substr(columns.value.comment, 0, 255)
-      }
-    }
-  }
-
-  dynamic "partition_keys" {
-    for_each = each.value.partition_keys
-    content {
-      name    = partition_keys.value.name
-      type    = partition_keys.value.type
-      comment = partition_keys.value.comment == "" ? null : substr(partition_keys.value.comment, 0, 255)
-    }
-  }
-}
-
-# Unpartitioned (snapshot) tables: every version is a run=<run_id>/ folder and the jobs move the
-# table location to the committed one, so Terraform creates the table and then leaves the
-# location to the jobs.
-resource "aws_glue_catalog_table" "snapshot" {
-  for_each = local.snapshot_tables
-
-  database_name = aws_glue_catalog_database.this[each.value.zone].name
-  name          = each.value.name
-  description   = each.value.description
-  table_type    = "EXTERNAL_TABLE"
-
-  parameters = {
-    EXTERNAL                = "TRUE"
-    classification          = "parquet"
-    "parquet.compression"   = local.parquet.compression
-    "energy_lake.zone"      = each.value.zone
-    "energy_lake.layout"    = "snapshot"
-    "energy_lake.versioned" = "run folders; table location moved by the jobs after each lake commit"
-  }
-
-  storage_descriptor {
-    location      = "${var.zone_uris[each.value.zone]}/${each.value.name}"
-    input_format  = local.parquet.input_format
-    output_format = local.parquet.output_format
-
-    ser_de_info {
-      name                  = "parquet"
-      serialization_library = local.parquet.serde
-      parameters = {
-        "serialization.format" = "1"
-      }
-    }
+    location = "${var.zone_uris[each.value.zone]}/${each.value.name}"
 
     dynamic "columns" {
       for_each = each.value.columns
@@ -211,8 +160,135 @@ resource "aws_glue_catalog_table" "snapshot" {
   }
 
   lifecycle {
-    ignore_changes = [storage_descriptor[0].location]
+    ignore_changes = [parameters, storage_descriptor, open_table_format_input]
   }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Table maintenance: the Glue Data Catalog's managed optimizers (compaction, snapshot retention,
+# orphan file deletion) on every table, with the figures of lake.yaml `maintenance` (the same that
+# `energy-lake maintain` uses locally; docs/operations.md). They run as one role of their own.
+# ---------------------------------------------------------------------------------------------
+
+data "aws_partition" "current" {}
+
+locals {
+  partition    = data.aws_partition.current.partition
+  zone_buckets = { for zone, uri in var.zone_uris : zone => split("/", trimprefix(uri, "s3://"))[0] }
+  optimizers   = var.maintenance.enabled ? toset(["compaction", "retention", "orphan_file_deletion"]) : toset([])
+  table_optimizers = {
+    for pair in setproduct(keys(local.tables), local.optimizers) : "${pair[0]}/${pair[1]}" => { table = pair[0], type = pair[1] }
+  }
+}
+
+data "aws_iam_policy_document" "optimizer_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["glue.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [var.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "optimizer" {
+  name                 = "${var.name_prefix}-table-optimizer"
+  description          = "Glue Data Catalog table optimizers of the lake's Iceberg tables: compaction, snapshot retention, orphan file deletion."
+  assume_role_policy   = data.aws_iam_policy_document.optimizer_assume.json
+  max_session_duration = 3600
+}
+
+# What AWS documents for the optimizer role (https://docs.aws.amazon.com/glue/latest/dg/optimization-prerequisites.html):
+# read/write the table data, GetTable/UpdateTable on the table, its database and the catalog, and its
+# own log groups; for locations registered with Lake Formation, GetDataAccess plus the Lake Formation
+# grants the lake_formation module gives this role. The lake key, because every zone object is SSE-KMS.
+data "aws_iam_policy_document" "optimizer" {
+  statement {
+    sid       = "TableData"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = [for b in values(local.zone_buckets) : "arn:${local.partition}:s3:::${b}/*"]
+  }
+  statement {
+    sid       = "TableBuckets"
+    actions   = ["s3:ListBucket"]
+    resources = [for b in values(local.zone_buckets) : "arn:${local.partition}:s3:::${b}"]
+  }
+  statement {
+    sid     = "Catalog"
+    actions = ["glue:GetTable", "glue:UpdateTable"]
+    resources = concat(
+      ["arn:${local.partition}:glue:${var.region}:${var.account_id}:catalog"],
+      [for db in values(var.databases) : "arn:${local.partition}:glue:${var.region}:${var.account_id}:database/${db}"],
+      [for t in values(local.tables) : "arn:${local.partition}:glue:${var.region}:${var.account_id}:table/${var.databases[t.zone]}/${t.name}"],
+    )
+  }
+  statement {
+    sid     = "Logs"
+    actions = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [
+      for group in ["iceberg-compaction", "iceberg-retention", "iceberg-orphan-file-deletion"] :
+      "arn:${local.partition}:logs:${var.region}:${var.account_id}:log-group:/aws-glue/${group}/logs:*"
+    ]
+  }
+  statement {
+    # Lake Formation vends access to the registered zone locations; the action has no resource-level form.
+    sid       = "LakeFormationAccess"
+    actions   = ["lakeformation:GetDataAccess"]
+    resources = ["*"]
+  }
+  statement {
+    sid       = "LakeKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "optimizer" {
+  name   = "table-maintenance"
+  role   = aws_iam_role.optimizer.id
+  policy = data.aws_iam_policy_document.optimizer.json
+}
+
+resource "aws_glue_catalog_table_optimizer" "this" {
+  for_each = local.table_optimizers
+
+  catalog_id    = var.account_id
+  database_name = aws_glue_catalog_table.this[each.value.table].database_name
+  table_name    = aws_glue_catalog_table.this[each.value.table].name
+  type          = each.value.type
+
+  configuration {
+    enabled  = true
+    role_arn = aws_iam_role.optimizer.arn
+
+    dynamic "retention_configuration" {
+      for_each = each.value.type == "retention" ? [1] : []
+      content {
+        iceberg_configuration {
+          snapshot_retention_period_in_days = var.maintenance.snapshot_retention_days
+          number_of_snapshots_to_retain     = var.maintenance.min_snapshots_to_keep
+          clean_expired_files               = true
+        }
+      }
+    }
+
+    dynamic "orphan_file_deletion_configuration" {
+      for_each = each.value.type == "orphan_file_deletion" ? [1] : []
+      content {
+        iceberg_configuration {
+          orphan_file_retention_period_in_days = var.maintenance.orphan_file_retention_days
+          location                             = "${var.zone_uris[local.tables[each.value.table].zone]}/${local.tables[each.value.table].name}"
+        }
+      }
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.optimizer]
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -232,5 +308,5 @@ resource "aws_glue_data_quality_ruleset" "this" {
     table_name    = split(".", each.key)[1]
   }
 
-  depends_on = [aws_glue_catalog_table.this, aws_glue_catalog_table.snapshot]
+  depends_on = [aws_glue_catalog_table.this]
 }

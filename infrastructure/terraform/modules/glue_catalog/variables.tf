@@ -76,7 +76,29 @@ variable "lake" {
       type        = string
       description = optional(string, "")
     }))
+    state_tables = list(object({
+      name         = string
+      zone         = string
+      description  = optional(string, "")
+      partition_by = list(string)
+      columns = list(object({
+        name        = string
+        type        = string
+        description = optional(string, "")
+      }))
+    }))
   })
+
+  validation {
+    condition     = alltrue([for t in var.lake.state_tables : contains(["raw", "transform", "analytics"], t.zone)])
+    error_message = "A state table lives in a catalogued zone: raw, transform or analytics."
+  }
+  validation {
+    condition = alltrue([for t in var.lake.state_tables : alltrue([
+      for k in t.partition_by : contains([for c in t.columns : c.name], k)
+    ])])
+    error_message = "A state table's partition_by names its own columns."
+  }
 }
 
 variable "quarantine_partition_by" {
@@ -130,6 +152,77 @@ variable "extra_tables" {
   validation {
     condition     = alltrue([for k in keys(var.extra_tables) : can(regex("^(raw|transform|analytics)\\.[a-z_]+$", k))])
     error_message = "extra_tables keys must be <zone>.<table> with a catalogued zone."
+  }
+}
+
+variable "iceberg_format_version" {
+  description = "Iceberg table format version of the tables Glue creates (the jobs write v2: row-level deletes, as src/etl/iceberg.py sets)."
+  type        = string
+  default     = "2"
+
+  validation {
+    condition     = contains(["2"], var.iceberg_format_version)
+    error_message = "The lake's tables are Iceberg format version 2."
+  }
+}
+
+variable "maintenance" {
+  description = "Table maintenance (src/contracts/lake.yaml `maintenance`): whether the Glue table optimizers run, snapshot retention (days, and the fewest snapshots kept) and orphan file retention (days)."
+  type = object({
+    enabled                    = optional(bool, true)
+    snapshot_retention_days    = number
+    min_snapshots_to_keep      = number
+    orphan_file_retention_days = number
+  })
+
+  validation {
+    condition     = var.maintenance.snapshot_retention_days >= 1 && var.maintenance.min_snapshots_to_keep >= 1
+    error_message = "Keep at least one day and one snapshot of every table."
+  }
+  validation {
+    # A younger unreferenced file may belong to a commit still under way.
+    condition     = var.maintenance.orphan_file_retention_days >= 1
+    error_message = "orphan_file_retention_days must be at least 1."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix of the names this module gives (the optimizer role), e.g. energylake-dev."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,40}$", var.name_prefix))
+    error_message = "name_prefix must be 2-41 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "region" {
+  description = "AWS Region of the Data Catalog (for the optimizer role's ARNs)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must be an AWS Region name such as eu-west-1."
+  }
+}
+
+variable "account_id" {
+  description = "AWS account that owns the Data Catalog (the optimizers' catalog id)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be 12 digits."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "ARN of the lake's KMS key, which encrypts every zone object the optimizers rewrite."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN."
   }
 }
 

@@ -8,7 +8,8 @@ data "aws_partition" "current" {}
 locals {
   partition = data.aws_partition.current.partition
 
-  # What each job reads and writes (zones) and which Glue database it keeps in step with the lake.
+  # What each job reads and writes (zones). The catalogued zones among them are Iceberg tables in
+  # the Glue Data Catalog; landing is files.
   access = {
     landing_to_raw         = { read = ["landing"], write = ["raw"], pii_key = false }
     raw_to_transform       = { read = ["raw"], write = ["transform"], pii_key = true }
@@ -19,6 +20,21 @@ locals {
 
   job_names   = { for job in keys(var.jobs) : job => "${var.name_prefix}-${job}" }
   script_keys = { for job in keys(var.jobs) : job => "${var.script_prefix}${job}.py" }
+
+  catalogued    = ["raw", "transform", "analytics"]
+  catalog_reads = { for job in keys(var.jobs) : job => [for z in local.access[job].read : z if contains(local.catalogued, z)] }
+
+  # The Iceberg catalog the job code names `lake`, bound to the Glue Data Catalog as AWS documents for
+  # Glue 5.1 (https://docs.aws.amazon.com/glue/latest/dg/aws-glue-programming-etl-format-iceberg.html),
+  # with `--datalake-formats iceberg`. Every table has its own location (Terraform created it); the
+  # warehouse GlueCatalog requires is the raw zone root. src/etl/iceberg.py names the catalog.
+  iceberg_conf = join(" --conf ", [
+    "spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
+    "spark.sql.catalog.${var.iceberg_catalog}=org.apache.iceberg.spark.SparkCatalog",
+    "spark.sql.catalog.${var.iceberg_catalog}.warehouse=${var.zone_uris["raw"]}/",
+    "spark.sql.catalog.${var.iceberg_catalog}.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog",
+    "spark.sql.catalog.${var.iceberg_catalog}.io-impl=org.apache.iceberg.aws.s3.S3FileIO",
+  ])
 
   bucket_of     = { for zone, uri in var.zone_uris : zone => split("/", trimprefix(uri, "s3://"))[0] }
   state_bucket  = split("/", trimprefix(var.state_uri, "s3://"))[0]
@@ -39,6 +55,8 @@ locals {
       "--enable-continuous-cloudwatch-log" = "true"
       "--enable-continuous-log-filter"     = "true"
       "--job-bookmark-option"              = "job-bookmark-disable"
+      "--datalake-formats"                 = "iceberg"
+      "--conf"                             = local.iceberg_conf
       "--TempDir"                          = "s3://${var.artifacts_bucket}/${var.temp_prefix}"
     },
     { for zone, db in var.databases : "--${zone}_database" => db },
@@ -138,19 +156,19 @@ data "aws_iam_policy_document" "job" {
   }
 
   dynamic "statement" {
-    # Tables every job appends to (the data quality results), wherever its own zone is.
-    for_each = length(var.shared_tables) > 0 ? [1] : []
+    # Tables the job writes outside its own zone (the data quality results; the build log).
+    for_each = length(var.shared_tables[each.key]) > 0 ? [1] : []
     content {
       sid     = "WriteSharedTables"
       actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
       resources = [
-        for t in var.shared_tables : "arn:${local.partition}:s3:::${local.bucket_of[split(".", t)[0]]}/${split(".", t)[1]}/*"
+        for t in var.shared_tables[each.key] : "arn:${local.partition}:s3:::${local.bucket_of[split(".", t)[0]]}/${split(".", t)[1]}/*"
       ]
     }
   }
 
   statement {
-    # The lake's own catalog (HEAD, table versions, run manifests, lock).
+    # The run lock, run manifests and logs.
     sid       = "LakeState"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
     resources = ["arn:${local.partition}:s3:::${local.state_bucket}/${local.state_prefix}/*"]
@@ -161,7 +179,7 @@ data "aws_iam_policy_document" "job" {
     actions = ["s3:ListBucket", "s3:GetBucketLocation"]
     resources = distinct(concat(
       [for zone in concat(local.access[each.key].read, local.access[each.key].write) : "arn:${local.partition}:s3:::${local.bucket_of[zone]}"],
-      [for t in var.shared_tables : "arn:${local.partition}:s3:::${local.bucket_of[split(".", t)[0]]}"],
+      [for t in var.shared_tables[each.key] : "arn:${local.partition}:s3:::${local.bucket_of[split(".", t)[0]]}"],
       ["arn:${local.partition}:s3:::${local.state_bucket}"],
     ))
   }
@@ -173,30 +191,33 @@ data "aws_iam_policy_document" "job" {
   }
 
   statement {
-    # Keep the Glue catalog in step with the lake commit: partitions and snapshot table locations
-    # of the tables this job writes.
-    sid = "CatalogSync"
-    actions = [
-      "glue:GetDatabase",
-      "glue:GetTable",
-      "glue:GetTables",
-      "glue:UpdateTable",
-      "glue:GetPartition",
-      "glue:GetPartitions",
-      "glue:BatchGetPartition",
-      "glue:CreatePartition",
-      "glue:BatchCreatePartition",
-      "glue:UpdatePartition",
-      "glue:DeletePartition",
-      "glue:BatchDeletePartition",
-    ]
+    # An Iceberg commit through GlueCatalog reads the table and swaps its metadata_location with
+    # UpdateTable, conditional on the version it read (Glue optimistic locking:
+    # https://iceberg.apache.org/docs/latest/aws/#optimistic-locking). Terraform creates every table,
+    # so there is no CreateTable, and no partition action: Iceberg keeps partitions in its metadata.
+    sid     = "IcebergCommits"
+    actions = ["glue:GetDatabase", "glue:GetTable", "glue:UpdateTable"]
     resources = distinct(concat(
       ["arn:${local.partition}:glue:${var.region}:${var.account_id}:catalog"],
       [for zone in local.access[each.key].write : "arn:${local.partition}:glue:${var.region}:${var.account_id}:database/${var.databases[zone]}"],
       [for zone in local.access[each.key].write : "arn:${local.partition}:glue:${var.region}:${var.account_id}:table/${var.databases[zone]}/*"],
-      [for t in var.shared_tables : "arn:${local.partition}:glue:${var.region}:${var.account_id}:database/${var.databases[split(".", t)[0]]}"],
-      [for t in var.shared_tables : "arn:${local.partition}:glue:${var.region}:${var.account_id}:table/${var.databases[split(".", t)[0]]}/${split(".", t)[1]}"],
+      [for t in var.shared_tables[each.key] : "arn:${local.partition}:glue:${var.region}:${var.account_id}:database/${var.databases[split(".", t)[0]]}"],
+      [for t in var.shared_tables[each.key] : "arn:${local.partition}:glue:${var.region}:${var.account_id}:table/${var.databases[split(".", t)[0]]}/${split(".", t)[1]}"],
     ))
+  }
+
+  dynamic "statement" {
+    # The tables of the zone the job reads: loaded through the catalog, never written.
+    for_each = length(local.catalog_reads[each.key]) > 0 ? [1] : []
+    content {
+      sid     = "IcebergReads"
+      actions = ["glue:GetDatabase", "glue:GetTable"]
+      resources = concat(
+        ["arn:${local.partition}:glue:${var.region}:${var.account_id}:catalog"],
+        [for zone in local.catalog_reads[each.key] : "arn:${local.partition}:glue:${var.region}:${var.account_id}:database/${var.databases[zone]}"],
+        [for zone in local.catalog_reads[each.key] : "arn:${local.partition}:glue:${var.region}:${var.account_id}:table/${var.databases[zone]}/*"],
+      )
+    }
   }
 
   statement {

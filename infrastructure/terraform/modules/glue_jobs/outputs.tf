@@ -23,6 +23,11 @@ output "glue_jobs_writes" {
   value       = { for job in keys(var.jobs) : job => local.access[job].write }
 }
 
+output "glue_jobs_reads" {
+  description = "Per job key: the catalogued zones whose tables the job reads (for Lake Formation grants)."
+  value       = local.catalog_reads
+}
+
 output "glue_jobs_workflow_name" {
   description = "Name of the Glue workflow that chains the jobs."
   value       = aws_glue_workflow.this.name
@@ -39,6 +44,6 @@ output "glue_jobs_pii_key_parameter" {
 }
 
 output "glue_jobs_shared_tables" {
-  description = "Tables every job writes besides its own zone (for Lake Formation grants)."
+  description = "Per job key: the tables it writes outside its own zone (for Lake Formation grants)."
   value       = var.shared_tables
 }

@@ -128,7 +128,7 @@ variable "zone_uris" {
 }
 
 variable "state_uri" {
-  description = "URI of the lake's own catalog (HEAD, table versions, run manifests, lock), passed as --state_uri."
+  description = "URI of the run lock, run manifests and logs, passed as --state_uri."
   type        = string
 
   validation {
@@ -186,13 +186,27 @@ variable "schedule_enabled" {
 }
 
 variable "shared_tables" {
-  description = "Tables every job writes besides its own zone (<zone>.<table>; the data quality results): S3 and catalog access to them."
-  type        = list(string)
-  default     = []
+  description = "Per job key: the tables it writes outside its own zone (<zone>.<table>: the data quality results, the build log), given S3 and catalog access."
+  type        = map(list(string))
 
   validation {
-    condition     = alltrue([for t in var.shared_tables : can(regex("^(raw|transform|analytics)\\.[a-z_]+$", t))])
+    condition     = toset(keys(var.shared_tables)) == toset(["landing_to_raw", "raw_to_transform", "transform_to_analytics"])
+    error_message = "shared_tables must have exactly the job keys."
+  }
+  validation {
+    condition     = alltrue(flatten([for ts in values(var.shared_tables) : [for t in ts : can(regex("^(raw|transform|analytics)\\.[a-z_]+$", t))]]))
     error_message = "shared_tables entries must be <zone>.<table>."
+  }
+}
+
+variable "iceberg_catalog" {
+  description = "Name the job code gives the Iceberg catalog (energy_lake.etl.iceberg.CATALOG), bound to the Glue Data Catalog by the jobs' --conf."
+  type        = string
+  default     = "lake"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9_]*$", var.iceberg_catalog))
+    error_message = "iceberg_catalog must be a lowercase identifier."
   }
 }
 

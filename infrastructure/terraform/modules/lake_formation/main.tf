@@ -1,7 +1,7 @@
 # Lake Formation: administrators, registered zone locations, LF-tags derived from the contracts,
 # persona roles and their grants by LF-tag policy (from src/contracts/personas.yaml), data cells
-# filters that keep pii columns from personas without the restricted classification, and the
-# grants the Glue jobs need to keep the catalog in step with the lake.
+# filters that keep pii columns from personas without the restricted classification, the grants
+# the Glue jobs need to read and commit to the Iceberg tables, and those of the table optimizers.
 #
 # The derivation, kept deliberately small so a test can compare it set for set with the Python one:
 #   - every database carries zone=<zone> and classification=general (inherited by tables, columns);
@@ -295,7 +295,7 @@ resource "aws_lakeformation_permissions" "filter" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Glue jobs: keep the catalog of the zones they write in step with the lake commits.
+# Glue jobs: commit to the Iceberg tables of the zones they write, read those of the zones they read.
 # ---------------------------------------------------------------------------------------------
 
 resource "aws_lakeformation_permissions" "writer_databases" {
@@ -308,7 +308,7 @@ resource "aws_lakeformation_permissions" "writer_databases" {
     resource_type = "DATABASE"
     expression {
       key    = aws_lakeformation_lf_tag.this["zone"].key
-      values = each.value.zones
+      values = distinct(concat(each.value.zones, each.value.read_zones))
     }
   }
 
@@ -364,6 +364,51 @@ resource "aws_lakeformation_permissions" "writer_shared_tables" {
   table {
     database_name = var.tables[each.value.table].database
     name          = var.tables[each.value.table].name
+  }
+
+  depends_on = [aws_lakeformation_data_lake_settings.this]
+}
+
+resource "aws_lakeformation_permissions" "reader_tables" {
+  for_each = { for job, w in var.writers : job => w if length(w.read_zones) > 0 }
+
+  principal   = each.value.role_arn
+  permissions = ["SELECT", "DESCRIBE"]
+
+  lf_tag_policy {
+    resource_type = "TABLE"
+    expression {
+      key    = aws_lakeformation_lf_tag.this["zone"].key
+      values = each.value.read_zones
+    }
+    expression {
+      key    = aws_lakeformation_lf_tag.this["classification"].key
+      values = local.lf_tags.classification
+    }
+  }
+
+  depends_on = [
+    aws_lakeformation_resource_lf_tags.database,
+    aws_lakeformation_resource_lf_tags.pii_columns,
+    aws_lakeformation_resource_lf_tags.restricted_table,
+  ]
+}
+
+# ---------------------------------------------------------------------------------------------
+# Table optimizers: on Lake Formation tables their role needs ALTER, DESCRIBE, INSERT and DELETE
+# (https://docs.aws.amazon.com/glue/latest/dg/enable-auto-table-optimizers.html), granted table by
+# table so the grant set is exactly the catalogued tables.
+# ---------------------------------------------------------------------------------------------
+
+resource "aws_lakeformation_permissions" "maintainer_tables" {
+  for_each = var.tables
+
+  principal   = var.table_maintainer_role_arn
+  permissions = ["ALTER", "DESCRIBE", "INSERT", "DELETE"]
+
+  table {
+    database_name = each.value.database
+    name          = each.value.name
   }
 
   depends_on = [aws_lakeformation_data_lake_settings.this]

@@ -56,13 +56,13 @@ variable "kms_key_arn" {
 variable "tables" {
   description = "Catalogued tables keyed <zone>.<table> (the glue_catalog module's glue_catalog_tables output)."
   type = map(object({
-    zone           = string
-    database       = string
-    name           = string
-    location       = string
-    columns        = list(string)
-    partition_keys = list(string)
-    pii_columns    = list(string)
+    zone         = string
+    database     = string
+    name         = string
+    location     = string
+    columns      = list(string)
+    partition_by = list(string)
+    pii_columns  = list(string)
   }))
 }
 
@@ -117,10 +117,21 @@ variable "persona_trusted_principals" {
 }
 
 variable "writers" {
-  description = "Glue job roles, keyed by job key, with the zones they write and the further tables (<zone>.<table>) every job writes: they get catalog grants on those."
+  description = "Glue job roles, keyed by job key: the zones they write, the further tables (<zone>.<table>) they write, and the zones whose tables they read. They get catalog grants on those."
   type = map(object({
-    role_arn = string
-    zones    = list(string)
-    tables   = optional(list(string), [])
+    role_arn   = string
+    zones      = list(string)
+    tables     = optional(list(string), [])
+    read_zones = optional(list(string), [])
   }))
+}
+
+variable "table_maintainer_role_arn" {
+  description = "Role the Glue table optimizers run as (the glue_catalog module's): it gets what AWS documents for optimizers on Lake Formation tables, on every table."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.table_maintainer_role_arn))
+    error_message = "table_maintainer_role_arn must be an IAM role ARN."
+  }
 }
