@@ -62,7 +62,7 @@ NOT_APPLIED = {
             "moto's ListPermissions rejects an LFTagPolicy resource filter (it wants a catalog, database "
             "or table), so the provider cannot read a tag-policy grant back after creating it"
         )
-        for name in ("persona_databases", "persona_tables", "writer_databases", "writer_tables", "reader_tables")
+        for name in ("databases", "tables")
     },
     "module.glue_catalog.aws_glue_catalog_table_optimizer.this": (
         "moto 5.1.15 has no table optimizer API (CreateTableOptimizer); the planned optimizers are "
@@ -89,7 +89,7 @@ NOT_DESTROYED = {
         f"module.lake_formation.aws_lakeformation_permissions.{name}": (
             "after RevokePermissions moto still lists the grant, so the provider reports the revoke as failed"
         )
-        for name in ("quarantine", "writer_locations", "writer_shared_tables", "maintainer_tables")
+        for name in ("named_tables", "writer_locations")
     },
 }
 # Test-only overrides of module arguments, written into the scratch copy beside NOT_APPLIED.
@@ -585,21 +585,39 @@ def test_lake_formation_tags_and_grants(deployment: Deployment) -> None:
 def test_lake_formation_tag_policy_grants_as_planned(deployment: Deployment) -> None:
     """Not applied (NOT_APPLIED); the planned tag expressions must be personas.yaml's zones x classifications."""
     roles = deployment.outputs["persona_roles"]
-    planned = deployment.planned("module.lake_formation.aws_lakeformation_permissions.persona_tables")
-    expressions = {}
+    planned = deployment.planned("module.lake_formation.aws_lakeformation_permissions.tables[")
+    expressions, permissions = {}, {}
     for address, grant in planned.items():
-        persona = address.split('"')[1]
+        grantee = address.split('"')[1]
         (policy,) = grant["lf_tag_policy"]
-        assert policy["resource_type"] == "TABLE" and sorted(grant["permissions"]) == ["DESCRIBE", "SELECT"]
-        expressions[persona] = {e["key"]: sorted(e["values"]) for e in policy["expression"]}
+        assert policy["resource_type"] == "TABLE"
+        expressions[grantee] = {e["key"]: sorted(e["values"]) for e in policy["expression"]}
+        permissions[grantee] = sorted(grant["permissions"])
+    every = ["general", "restricted"]
     assert expressions == {
-        "data_engineer": {"zone": ["analytics", "raw", "transform"], "classification": ["general", "restricted"]},
-        "analyst": {"zone": ["analytics", "transform"], "classification": ["general"]},
+        "persona/data_engineer": {"zone": ["analytics", "raw", "transform"], "classification": every},
+        "persona/analyst": {"zone": ["analytics", "transform"], "classification": ["general"]},
+        # Each job: commits to its zone's tables, reads its input zone's (landing is files).
+        "writer/landing_to_raw": {"zone": ["raw"], "classification": every},
+        "writer/raw_to_transform": {"zone": ["transform"], "classification": every},
+        "writer/transform_to_analytics": {"zone": ["analytics"], "classification": every},
+        "reader/raw_to_transform": {"zone": ["raw"], "classification": every},
+        "reader/transform_to_analytics": {"zone": ["transform"], "classification": every},
     }
-    assert set(roles) == set(expressions)
+    for grantee, granted in permissions.items():
+        kind = grantee.split("/")[0]
+        writes = ["ALTER", "DELETE", "DESCRIBE", "INSERT", "SELECT"]
+        assert granted == (writes if kind == "writer" else ["DESCRIBE", "SELECT"]), grantee
+    assert {f"persona/{p}" for p in roles} == {g for g in expressions if g.startswith("persona/")}
     grant_set = deployment.outputs["lake_formation_grants"]
     triples = {(g["persona"], g["zone"], g["classification"]) for g in grant_set["tag_policy"]}
-    assert triples == {(p, z, c) for p, e in expressions.items() for z in e["zone"] for c in e["classification"]}
+    assert triples == {
+        (g.split("/")[1], z, c)
+        for g, e in expressions.items()
+        if g.startswith("persona/")
+        for z in e["zone"]
+        for c in e["classification"]
+    }
     assert grant_set["quarantine_readers"] == ["data_engineer"]
     filters = deployment.planned("module.lake_formation.aws_lakeformation_data_cells_filter.this")
     hidden = {
@@ -735,10 +753,10 @@ def test_lake_formation_grants_equal_the_local_query_grants(deployment: Deployme
         for a, r in tags.items()
         if ".database[" in a
     }
-    policies = deployment.planned("module.lake_formation.aws_lakeformation_permissions.persona_tables")
-    by_name = deployment.planned("module.lake_formation.aws_lakeformation_permissions.quarantine")
+    policies = deployment.planned("module.lake_formation.aws_lakeformation_permissions.tables[")
+    by_name = deployment.planned("module.lake_formation.aws_lakeformation_permissions.named_tables[")
     for persona in personas():
-        (policy,) = policies[f'module.lake_formation.aws_lakeformation_permissions.persona_tables["{persona}"]'][
+        (policy,) = policies[f'module.lake_formation.aws_lakeformation_permissions.tables["persona/{persona}"]'][
             "lf_tag_policy"
         ]
         allowed = {e["key"]: set(e["values"]) for e in policy["expression"]}
@@ -757,7 +775,7 @@ def test_lake_formation_grants_equal_the_local_query_grants(deployment: Deployme
             if visible:
                 effective[table] = visible
         for address, grant in by_name.items():
-            if address.split('"')[1] == persona:
+            if address.split('"')[1].startswith(f"persona/{persona}/"):
                 table = f"{zone_of_db[grant['table'][0]['database_name']]}.{grant['table'][0]['name']}"
                 effective[table] = set(tables[table])
         assert effective == {t: set(c) for t, c in grants(persona).items()}, persona

@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -22,7 +21,6 @@ import boto3
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
-from moto import mock_aws
 
 from energy_lake.etl.errors import LakeBusy, LakeError, LakeLockLost
 from energy_lake.etl.lock import LakeLock
@@ -30,17 +28,6 @@ from energy_lake.etl.storage import LocalStorage, S3Storage, Storage, join
 
 BUCKET = "energy-lake-test-state"
 NEVER = "2999-01-01T00:00:00+00:00"
-
-
-@pytest.fixture(params=["local", "s3"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Storage, str]]:
-    if request.param == "local":
-        yield LocalStorage(), str(tmp_path / "_lake")
-        return
-    with mock_aws():
-        s3 = boto3.session.Session(region_name="us-east-1").client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        yield S3Storage(s3), f"s3://{BUCKET}/_lake"
 
 
 def lock_uri(state: str) -> str:

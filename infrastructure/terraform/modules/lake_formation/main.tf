@@ -39,6 +39,52 @@ locals {
 
   quarantine_readers = { for p, v in var.personas : p => v if v.quarantine }
 
+  # Every grant, in three kinds, keyed by grantee ("persona/<p>", "writer/<job>", "reader/<job>",
+  # "maintainer") and, for named tables, the table. Personas read by LF-tags; a Glue job commits to its
+  # zone's tables and reads those of its input zone; named tables are what a grantee reaches beyond
+  # its tags: the quarantine, the tables a job writes outside its zone, every table for the table
+  # optimizers (ALTER, DESCRIBE, INSERT, DELETE, as AWS documents for optimizers on Lake Formation
+  # tables: https://docs.aws.amazon.com/glue/latest/dg/enable-auto-table-optimizers.html).
+  read_permissions       = ["SELECT", "DESCRIBE"]
+  writer_permissions     = ["SELECT", "INSERT", "DELETE", "ALTER", "DESCRIBE"]
+  maintainer_permissions = ["ALTER", "DESCRIBE", "INSERT", "DELETE"]
+
+  database_tag_grants = merge(
+    { for p, v in var.personas : "persona/${p}" => { principal = aws_iam_role.persona[p].arn, zones = v.zones } },
+    { for job, w in var.writers : "job/${job}" => { principal = w.role_arn, zones = distinct(concat(w.zones, w.read_zones)) } },
+  )
+  table_tag_grants = merge(
+    { for p, v in var.personas : "persona/${p}" => {
+      principal       = aws_iam_role.persona[p].arn
+      permissions     = local.read_permissions
+      zones           = v.zones
+      classifications = v.classifications
+    } },
+    { for job, w in var.writers : "writer/${job}" => {
+      principal       = w.role_arn
+      permissions     = local.writer_permissions
+      zones           = w.zones
+      classifications = local.lf_tags.classification
+    } },
+    { for job, w in var.writers : "reader/${job}" => {
+      principal       = w.role_arn
+      permissions     = local.read_permissions
+      zones           = w.read_zones
+      classifications = local.lf_tags.classification
+    } if length(w.read_zones) > 0 },
+  )
+  named_table_grants = merge(
+    { for p, v in local.quarantine_readers : "persona/${p}/${var.quarantine_table}" => {
+      principal = aws_iam_role.persona[p].arn, permissions = local.read_permissions, table = var.quarantine_table
+    } },
+    merge([for job, w in var.writers : { for t in w.tables : "writer/${job}/${t}" => {
+      principal = w.role_arn, permissions = local.writer_permissions, table = t
+    } }]...),
+    { for t in keys(var.tables) : "maintainer/${t}" => {
+      principal = var.table_maintainer_role_arn, permissions = local.maintainer_permissions, table = t
+    } },
+  )
+
   # The grant set, flattened: one (persona, zone, classification) triple per element.
   grant_triples = flatten([
     for p, v in var.personas : [
@@ -176,7 +222,7 @@ resource "aws_lakeformation_resource_lf_tags" "pii_columns" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Personas: one role each, grants by LF-tag policy
+# Personas: one role each (their grants are below, with the others)
 # ---------------------------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "persona_assume" {
@@ -196,62 +242,6 @@ resource "aws_iam_role" "persona" {
   description          = substr(each.value.description, 0, 1000)
   assume_role_policy   = data.aws_iam_policy_document.persona_assume.json
   max_session_duration = 3600
-}
-
-resource "aws_lakeformation_permissions" "persona_databases" {
-  for_each = var.personas
-
-  principal   = aws_iam_role.persona[each.key].arn
-  permissions = ["DESCRIBE"]
-
-  lf_tag_policy {
-    resource_type = "DATABASE"
-    expression {
-      key    = aws_lakeformation_lf_tag.this["zone"].key
-      values = each.value.zones
-    }
-  }
-
-  depends_on = [aws_lakeformation_resource_lf_tags.database]
-}
-
-resource "aws_lakeformation_permissions" "persona_tables" {
-  for_each = var.personas
-
-  principal   = aws_iam_role.persona[each.key].arn
-  permissions = ["SELECT", "DESCRIBE"]
-
-  lf_tag_policy {
-    resource_type = "TABLE"
-    expression {
-      key    = aws_lakeformation_lf_tag.this["zone"].key
-      values = each.value.zones
-    }
-    expression {
-      key    = aws_lakeformation_lf_tag.this["classification"].key
-      values = each.value.classifications
-    }
-  }
-
-  depends_on = [
-    aws_lakeformation_resource_lf_tags.database,
-    aws_lakeformation_resource_lf_tags.pii_columns,
-    aws_lakeformation_resource_lf_tags.restricted_table,
-  ]
-}
-
-resource "aws_lakeformation_permissions" "quarantine" {
-  for_each = local.quarantine_readers
-
-  principal   = aws_iam_role.persona[each.key].arn
-  permissions = ["SELECT", "DESCRIBE"]
-
-  table {
-    database_name = var.tables[var.quarantine_table].database
-    name          = var.tables[var.quarantine_table].name
-  }
-
-  depends_on = [aws_lakeformation_data_lake_settings.this]
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -295,31 +285,32 @@ resource "aws_lakeformation_permissions" "filter" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Glue jobs: commit to the Iceberg tables of the zones they write, read those of the zones they read.
+# Grants (local.*_grants): personas by LF-tag policy; each Glue job commits to the Iceberg tables of
+# the zone it writes and reads those of the zone it reads; named tables beyond the tags.
 # ---------------------------------------------------------------------------------------------
 
-resource "aws_lakeformation_permissions" "writer_databases" {
-  for_each = var.writers
+resource "aws_lakeformation_permissions" "databases" {
+  for_each = local.database_tag_grants
 
-  principal   = each.value.role_arn
+  principal   = each.value.principal
   permissions = ["DESCRIBE"]
 
   lf_tag_policy {
     resource_type = "DATABASE"
     expression {
       key    = aws_lakeformation_lf_tag.this["zone"].key
-      values = distinct(concat(each.value.zones, each.value.read_zones))
+      values = each.value.zones
     }
   }
 
   depends_on = [aws_lakeformation_resource_lf_tags.database]
 }
 
-resource "aws_lakeformation_permissions" "writer_tables" {
-  for_each = var.writers
+resource "aws_lakeformation_permissions" "tables" {
+  for_each = local.table_tag_grants
 
-  principal   = each.value.role_arn
-  permissions = ["SELECT", "INSERT", "DELETE", "ALTER", "DESCRIBE"]
+  principal   = each.value.principal
+  permissions = each.value.permissions
 
   lf_tag_policy {
     resource_type = "TABLE"
@@ -329,7 +320,7 @@ resource "aws_lakeformation_permissions" "writer_tables" {
     }
     expression {
       key    = aws_lakeformation_lf_tag.this["classification"].key
-      values = local.lf_tags.classification
+      values = each.value.classifications
     }
   }
 
@@ -338,6 +329,20 @@ resource "aws_lakeformation_permissions" "writer_tables" {
     aws_lakeformation_resource_lf_tags.pii_columns,
     aws_lakeformation_resource_lf_tags.restricted_table,
   ]
+}
+
+resource "aws_lakeformation_permissions" "named_tables" {
+  for_each = local.named_table_grants
+
+  principal   = each.value.principal
+  permissions = each.value.permissions
+
+  table {
+    database_name = var.tables[each.value.table].database
+    name          = var.tables[each.value.table].name
+  }
+
+  depends_on = [aws_lakeformation_data_lake_settings.this]
 }
 
 resource "aws_lakeformation_permissions" "writer_locations" {
@@ -351,65 +356,4 @@ resource "aws_lakeformation_permissions" "writer_locations" {
   data_location {
     arn = aws_lakeformation_resource.this[each.value.zone].arn
   }
-}
-
-resource "aws_lakeformation_permissions" "writer_shared_tables" {
-  for_each = merge([
-    for job, w in var.writers : { for t in w.tables : "${job}/${t}" => { role_arn = w.role_arn, table = t } }
-  ]...)
-
-  principal   = each.value.role_arn
-  permissions = ["SELECT", "INSERT", "DELETE", "ALTER", "DESCRIBE"]
-
-  table {
-    database_name = var.tables[each.value.table].database
-    name          = var.tables[each.value.table].name
-  }
-
-  depends_on = [aws_lakeformation_data_lake_settings.this]
-}
-
-resource "aws_lakeformation_permissions" "reader_tables" {
-  for_each = { for job, w in var.writers : job => w if length(w.read_zones) > 0 }
-
-  principal   = each.value.role_arn
-  permissions = ["SELECT", "DESCRIBE"]
-
-  lf_tag_policy {
-    resource_type = "TABLE"
-    expression {
-      key    = aws_lakeformation_lf_tag.this["zone"].key
-      values = each.value.read_zones
-    }
-    expression {
-      key    = aws_lakeformation_lf_tag.this["classification"].key
-      values = local.lf_tags.classification
-    }
-  }
-
-  depends_on = [
-    aws_lakeformation_resource_lf_tags.database,
-    aws_lakeformation_resource_lf_tags.pii_columns,
-    aws_lakeformation_resource_lf_tags.restricted_table,
-  ]
-}
-
-# ---------------------------------------------------------------------------------------------
-# Table optimizers: on Lake Formation tables their role needs ALTER, DESCRIBE, INSERT and DELETE
-# (https://docs.aws.amazon.com/glue/latest/dg/enable-auto-table-optimizers.html), granted table by
-# table so the grant set is exactly the catalogued tables.
-# ---------------------------------------------------------------------------------------------
-
-resource "aws_lakeformation_permissions" "maintainer_tables" {
-  for_each = var.tables
-
-  principal   = var.table_maintainer_role_arn
-  permissions = ["ALTER", "DESCRIBE", "INSERT", "DELETE"]
-
-  table {
-    database_name = each.value.database
-    name          = each.value.name
-  }
-
-  depends_on = [aws_lakeformation_data_lake_settings.this]
 }
