@@ -175,9 +175,10 @@ class LakeTables:
         return {**TABLE_PROPERTIES, "write.summary.partition-limit": PARTITION_SUMMARY_LIMIT}
 
     def _align(self, ident: str, spec: TableSpec) -> None:
-        described = self.spark.sql(f"DESCRIBE TABLE {ident}").collect()
-        marker = next((i for i, r in enumerate(described) if r["col_name"] == "# Partition Information"), None)
-        current = [r["col_name"] for r in described[marker + 2 :]] if marker is not None else []
+        # Read from the table's metadata through Iceberg's Java API: a tenth of the time of DESCRIBE and
+        # SHOW TBLPROPERTIES, which every run would pay for every table.
+        table = self._iceberg_table(spec.name)
+        current = [str(field.name()) for field in table.spec().fields()]
         if current != list(spec.partition_by):
             if current:
                 raise LakeError(
@@ -186,7 +187,7 @@ class LakeTables:
                 )
             for key in spec.partition_by:
                 self.spark.sql(f"ALTER TABLE {ident} ADD PARTITION FIELD `{key}`")
-        props = {r["key"]: r["value"] for r in self.spark.sql(f"SHOW TBLPROPERTIES {ident}").collect()}
+        props = {str(k): str(v) for k, v in dict(table.properties()).items()}
         missing = {k: v for k, v in self._properties().items() if props.get(k) != v and k != "format-version"}
         if missing:
             listed = ", ".join(f"'{k}' = '{v}'" for k, v in missing.items())
