@@ -218,7 +218,14 @@ class S3Storage:
 
     def read_head(self, uri: str, size: int) -> bytes:
         bucket, key = _split(uri)
-        body: bytes = self.s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{size - 1}")["Body"].read()
+        try:
+            body: bytes = self.s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{size - 1}")["Body"].read()
+        except self.s3.exceptions.ClientError as error:
+            # A range starting at byte 0 is unsatisfiable only for an empty object: S3 answers 416
+            # InvalidRange (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html).
+            if error.response.get("Error", {}).get("Code") != "InvalidRange":
+                raise
+            return b""
         return body
 
     def read_chunks(self, uri: str) -> Iterator[bytes]:

@@ -38,3 +38,20 @@ def test_read_chunks_streams_the_whole_file_in_order(store: tuple[Storage, str])
     chunks = list(storage.read_chunks(uri))
     assert len(chunks) == 2 and b"".join(chunks) == data
     assert sum(c.count(b'"') for c in chunks) % 2 == 1
+
+
+def test_the_head_of_an_empty_file_is_empty(store: tuple[Storage, str]) -> None:
+    """A 0-byte landing file is rejected by the sniffer as empty, on S3 too.
+
+    S3 answers a ranged GET of an empty object with 416 InvalidRange (moto does the same), which
+    used to crash the landing -> raw planner on AWS while the same file was rejected cleanly locally.
+    """
+    storage, state = store
+    uri = join(state.replace("_lake", "landing"), "empty.csv")
+    if isinstance(storage, LocalStorage):
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        Path(uri).write_bytes(b"")
+    else:
+        storage.write_text(uri, "")
+    assert storage.read_head(uri, 65536) == b""
+    assert list(storage.read_chunks(uri)) in ([], [b""])
