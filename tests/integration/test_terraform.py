@@ -497,7 +497,8 @@ def test_job_roles_have_the_catalog_actions_iceberg_commits_need_and_no_more(dep
     for job, (writes, shared, reads) in expected.items():
         statements = _role_statements(deployment, job)
         glue_sids = {sid for sid, s in statements.items() if any(a.startswith("glue:") for a in _as_list(s["Action"]))}
-        assert glue_sids == ({"IcebergCommits", "IcebergReads"} if reads else {"IcebergCommits"}), job
+        commit_sids = {"IcebergCommits", "IcebergReads"} if reads else {"IcebergCommits"}
+        assert glue_sids == commit_sids | {"LockHolderLiveness"}, job
         commits = statements["IcebergCommits"]
         assert _as_list(commits["Action"]) == ["glue:GetDatabase", "glue:GetTable", "glue:UpdateTable"]
         resources = [
@@ -511,6 +512,77 @@ def test_job_roles_have_the_catalog_actions_iceberg_commits_need_and_no_more(dep
             assert _as_list(statements["IcebergReads"]["Resource"]) == sorted(
                 [f"{catalog}:catalog", *[r for z in reads for r in tables_of(z)]]
             ), job
+
+
+def test_job_roles_may_check_the_lock_holder_and_abort_their_uploads(deployment: Deployment) -> None:
+    """Issue 13, defects 6 and 12: a dead run's lock is taken over after ``glue:GetJobRun`` says the
+    holder (any of the three jobs) is no longer running, and a failed multipart write must be abortable
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions)."""
+    job_arns = sorted(f"arn:aws:glue:{REGION}:{ACCOUNT}:job/{deployment.outputs['glue_jobs'][j]['name']}" for j in JOBS)
+    for job in JOBS:
+        statements = _role_statements(deployment, job)
+        liveness = statements["LockHolderLiveness"]
+        assert (_as_list(liveness["Action"]), _as_list(liveness["Resource"])) == (["glue:GetJobRun"], job_arns)
+        for sid, statement in statements.items():
+            if "s3:PutObject" in _as_list(statement["Action"]):
+                assert "s3:AbortMultipartUpload" in _as_list(statement["Action"]), (job, sid)
+
+
+def _inline_role_statements(deployment: Deployment) -> list[tuple[str, str, dict[str, Any]]]:
+    """(role name, policy name, statement) of every inline policy of every role the environment made."""
+    iam = deployment.client("iam")
+    found = []
+    for role in iam.list_roles()["Roles"]:
+        for name in iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]:
+            document = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=name)["PolicyDocument"]
+            document = json.loads(document) if isinstance(document, str) else document
+            found += [(role["RoleName"], name, statement) for statement in document["Statement"]]
+    return found
+
+
+def test_s3_prefix_conditions_stand_only_on_listing_statements(deployment: Deployment) -> None:
+    """Issue 13, defect 3: ``s3:prefix`` is a condition key of ``s3:ListBucket`` (and ListBucketVersions)
+    only (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html); on a
+    statement that also allows ``s3:GetBucketLocation`` it denies that call, and Athena cannot verify its
+    output bucket. Every Athena persona may call GetBucketLocation on its results bucket unconditionally."""
+    statements = _inline_role_statements(deployment)
+    for role, _, statement in statements:
+        keys = {k for test in statement.get("Condition", {}).values() for k in test}
+        if "s3:prefix" in keys:
+            assert set(_as_list(statement["Action"])) <= {"s3:ListBucket", "s3:ListBucketVersions"}, (role, statement)
+    personas = deployment.outputs["athena_workgroups"]
+    assert personas
+    for persona in personas:
+        policy = [s for _, name, s in statements if name == f"athena-{persona.replace('_', '-')}"]
+        listed = {r for s in policy if "s3:ListBucket" in _as_list(s["Action"]) for r in _as_list(s["Resource"])}
+        located = {
+            r
+            for s in policy
+            if "s3:GetBucketLocation" in _as_list(s["Action"]) and "Condition" not in s
+            for r in _as_list(s["Resource"])
+        }
+        assert listed and listed <= located, (persona, policy)
+
+
+def test_the_lake_key_lets_eventbridge_encrypt_alerts_without_source_conditions(deployment: Deployment) -> None:
+    """Issue 13, defect 2: the SNS developer guide says aws:SourceAccount, aws:SourceArn and
+    aws:SourceOrgID are not supported in a KMS key policy for EventBridge publishing to an encrypted
+    topic (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html); with one, no alert arrives."""
+    kms = deployment.client("kms")
+    topic = deployment.client("sns").get_topic_attributes(TopicArn=deployment.outputs["alert_topic_arn"])
+    key_id = topic["Attributes"]["KmsMasterKeyId"]
+    policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+    eventbridge = [
+        s
+        for s in policy["Statement"]
+        if "events.amazonaws.com" in _as_list(s.get("Principal", {}).get("Service", []))
+    ]
+    assert eventbridge and all(
+        {"kms:GenerateDataKey*", "kms:Decrypt"} <= set(_as_list(s["Action"])) for s in eventbridge
+    )
+    for statement in eventbridge:
+        keys = {k for test in statement.get("Condition", {}).values() for k in test}
+        assert not [k for k in keys if k.lower().startswith("aws:source")], statement
 
 
 def test_security_configuration_as_planned(deployment: Deployment) -> None:

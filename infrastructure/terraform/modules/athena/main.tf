@@ -129,14 +129,23 @@ data "aws_iam_policy_document" "persona" {
   }
 
   statement {
-    sid       = "ResultsBucket"
-    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    sid       = "ResultsBucketList"
+    actions   = ["s3:ListBucket"]
     resources = [local.results_arn]
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
       values   = ["${each.key}/*"]
     }
+  }
+
+  statement {
+    # Athena checks the results bucket's region with GetBucketLocation, which carries no s3:prefix
+    # (that key belongs to ListBucket only: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html),
+    # so under the prefix condition above it would be denied and every query would fail.
+    sid       = "ResultsBucketLocation"
+    actions   = ["s3:GetBucketLocation"]
+    resources = [local.results_arn]
   }
 
   statement {

@@ -58,15 +58,16 @@ resource "aws_kms_key" "this" {
         }
       },
       {
-        # EventBridge and CloudWatch alarms publish to the KMS-encrypted alert topic.
+        # EventBridge and CloudWatch alarms publish to the KMS-encrypted alert topic. No aws:Source*
+        # condition: the SNS developer guide says aws:SourceAccount, aws:SourceArn and aws:SourceOrgID
+        # are not supported in a key policy for EventBridge publishing to an encrypted topic
+        # (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html); the topic's own
+        # policy (monitoring module) limits who may publish.
         Sid       = "AlertPublishers"
         Effect    = "Allow"
         Principal = { Service = ["events.amazonaws.com", "cloudwatch.amazonaws.com"] }
         Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
         Resource  = "*"
-        Condition = {
-          StringEquals = { "aws:SourceAccount" = var.account_id }
-        }
       },
     ]
   })

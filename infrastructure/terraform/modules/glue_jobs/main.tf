@@ -128,7 +128,7 @@ data "aws_iam_policy_document" "job" {
 
   statement {
     sid       = "TempDir"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
     resources = ["${local.artifacts_arn}/${var.temp_prefix}*"]
   }
 
@@ -151,7 +151,7 @@ data "aws_iam_policy_document" "job" {
 
   statement {
     sid       = "WriteZones"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
     resources = [for zone in local.access[each.key].write : "arn:${local.partition}:s3:::${local.bucket_of[zone]}/*"]
   }
 
@@ -160,7 +160,7 @@ data "aws_iam_policy_document" "job" {
     for_each = length(var.shared_tables[each.key]) > 0 ? [1] : []
     content {
       sid     = "WriteSharedTables"
-      actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+      actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
       resources = [
         for t in var.shared_tables[each.key] : "arn:${local.partition}:s3:::${local.bucket_of[split(".", t)[0]]}/${split(".", t)[1]}/*"
       ]
@@ -170,7 +170,7 @@ data "aws_iam_policy_document" "job" {
   statement {
     # The run lock, run manifests and logs.
     sid       = "LakeState"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
     resources = ["arn:${local.partition}:s3:::${local.state_bucket}/${local.state_prefix}/*"]
   }
 
@@ -239,6 +239,14 @@ data "aws_iam_policy_document" "job" {
       "arn:${local.partition}:logs:${var.region}:${var.account_id}:log-group:/aws-glue/*",
       "arn:${local.partition}:logs:${var.region}:${var.account_id}:log-group:/aws-glue/*:log-stream:*",
     ]
+  }
+
+  statement {
+    # The lake lock's holder check asks Glue whether the run that holds the lock is still running
+    # (src/etl/job_runner.py glue_run_alive); the holder may be any of the pipeline's jobs.
+    sid       = "LockHolderLiveness"
+    actions   = ["glue:GetJobRun"]
+    resources = [for name in values(local.job_names) : "arn:${local.partition}:glue:${var.region}:${var.account_id}:job/${name}"]
   }
 
   statement {

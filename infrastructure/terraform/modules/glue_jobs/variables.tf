@@ -47,8 +47,8 @@ variable "jobs" {
     error_message = "jobs must have exactly the keys landing_to_raw, raw_to_transform and transform_to_analytics (src/etl/job_args.py JOBS)."
   }
   validation {
-    condition     = alltrue([for j in values(var.jobs) : contains(["G.1X", "G.2X", "G.4X", "G.8X", "G.025X", "R.1X", "R.2X", "R.4X", "R.8X"], j.worker_type)])
-    error_message = "worker_type must be a Glue Spark worker type (G.1X, G.2X, G.4X, G.8X, G.025X, R.1X-R.8X)."
+    condition     = alltrue([for j in values(var.jobs) : contains(["G.1X", "G.2X", "G.4X", "G.8X", "R.1X", "R.2X", "R.4X", "R.8X"], j.worker_type)])
+    error_message = "worker_type must be a Glue worker type for Spark batch jobs (G.1X, G.2X, G.4X, G.8X, R.1X-R.8X); G.025X is for streaming jobs only."
   }
   validation {
     condition     = alltrue([for j in values(var.jobs) : j.number_of_workers >= 2 && floor(j.number_of_workers) == j.number_of_workers])
@@ -70,8 +70,8 @@ variable "glue_version" {
   default     = "5.1"
 
   validation {
-    condition     = contains(["5.0", "5.1"], var.glue_version)
-    error_message = "glue_version must be 5.0 or 5.1 (Spark 3.5, Python 3.11), the runtimes the pipeline is built for."
+    condition     = var.glue_version == "5.1"
+    error_message = "glue_version must be 5.1: the lake lock needs S3 conditional writes (If-Match), which Glue 5.1's boto3 1.40 has and Glue 5.0's boto3 1.34 lacks (shared/glue-5.1/README.md)."
   }
 }
 
