@@ -734,6 +734,31 @@ def test_a_named_query_per_sql_file(deployment: Deployment) -> None:
             assert re.sub(r"\w+_dev_(raw|transform|analytics)\.", r"\1.", query["QueryString"]) == files[stem]
 
 
+def test_alarm_periods_fit_a_metric_published_once_per_run(deployment: Deployment) -> None:
+    """Issue 13, defect 5: the lake's metrics are published once per pipeline run (daily). An alarm that
+    counts missing data as breaching must not use periods shorter than a day, or it is in ALARM most
+    of every day; with the schedule off (dev), a day without a run is not stale. CloudWatch evaluates
+    at most 7 days: Period x EvaluationPeriods <= 604,800 s
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html)."""
+    schedule_on = deployment.plan["variables"]["glue_schedule_enabled"]["value"]
+    alarms = deployment.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{ORG}-{ENV}-")["MetricAlarms"]
+    namespace = metric_names.NAMESPACE
+    custom = [a for a in alarms if a.get("Namespace") == namespace or any(
+        q.get("MetricStat", {}).get("Metric", {}).get("Namespace") == namespace for q in a.get("Metrics", [])
+    )]
+    assert custom
+    for alarm in custom:
+        period = alarm.get("Period") or min(q["MetricStat"]["Period"] for q in alarm["Metrics"] if "MetricStat" in q)
+        assert period * alarm["EvaluationPeriods"] <= 604_800, alarm["AlarmName"]
+        if alarm.get("TreatMissingData") == "breaching":
+            assert period >= 86_400, alarm["AlarmName"]
+    freshness = [a for a in alarms if "-freshness-" in a["AlarmName"]]
+    assert len(freshness) == len(ENTITIES)
+    for alarm in freshness:
+        assert (alarm["Period"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (86_400, 2, 2)
+        assert alarm["TreatMissingData"] == ("breaching" if schedule_on else "notBreaching")
+
+
 def test_monitoring_alarms_and_failure_events(deployment: Deployment) -> None:
     cloudwatch = deployment.client("cloudwatch")
     alarms = cloudwatch.describe_alarms(AlarmNamePrefix=f"{ORG}-{ENV}-")["MetricAlarms"]

@@ -241,4 +241,5 @@ module "monitoring" {
   alert_emails               = var.alert_emails
   quarantine_ratio_threshold = var.quarantine_ratio_threshold
   freshness_threshold_hours  = var.freshness_threshold_hours
+  schedule_enabled           = var.glue_schedule_enabled
 }

@@ -158,17 +158,22 @@ resource "aws_cloudwatch_metric_alarm" "quarantine_ratio" {
 resource "aws_cloudwatch_metric_alarm" "freshness" {
   for_each = local.entity_dimensions
 
-  alarm_name          = "${var.name_prefix}-freshness-${each.key}"
-  alarm_description   = "The newest ${each.key} ingest date in the lake is older than ${var.freshness_threshold_hours} hours (or nothing was reported)."
-  namespace           = local.namespace
-  metric_name         = local.metric.latest_ingest_age_hours
-  dimensions          = each.value
-  statistic           = "Maximum"
-  period              = 3600
-  evaluation_periods  = var.freshness_evaluation_hours
+  alarm_name        = "${var.name_prefix}-freshness-${each.key}"
+  alarm_description = "The newest ${each.key} ingest date in the lake is older than ${var.freshness_threshold_hours} hours (or nothing was reported)."
+  namespace         = local.namespace
+  metric_name       = local.metric.latest_ingest_age_hours
+  dimensions        = each.value
+  statistic         = "Maximum"
+  # The age is published once per pipeline run, so once a day: an hourly period would be missing
+  # (breaching) 23 hours of every day. A daily period, all of the last freshness_evaluation_days
+  # stale: today's period before the run has no data, yesterday's run has, so it holds until a run
+  # is missed. Period x evaluation periods <= 7 days (API_PutMetricAlarm, see variables.tf).
+  period              = 86400
+  evaluation_periods  = var.freshness_evaluation_days
+  datapoints_to_alarm = var.freshness_evaluation_days
   threshold           = var.freshness_threshold_hours
   comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "breaching"
+  treat_missing_data  = var.schedule_enabled ? "breaching" : "notBreaching"
   alarm_actions       = [aws_sns_topic.this.arn]
 }
 

@@ -82,15 +82,22 @@ variable "freshness_threshold_hours" {
   }
 }
 
-variable "freshness_evaluation_hours" {
-  description = "Consecutive hourly periods the freshness condition must hold (or data be missing) before the alarm fires."
+variable "freshness_evaluation_days" {
+  description = "Daily periods, all of which must be stale (or, on a schedule, have no report) before the freshness alarm fires; 2 spans the hours of a day before its run."
   type        = number
   default     = 2
 
   validation {
-    condition     = var.freshness_evaluation_hours >= 1 && var.freshness_evaluation_hours <= 24
-    error_message = "freshness_evaluation_hours must be between 1 and 24."
+    # Period x EvaluationPeriods can't exceed 604,800 s (7 days):
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+    condition     = var.freshness_evaluation_days >= 1 && var.freshness_evaluation_days <= 7 && floor(var.freshness_evaluation_days) == var.freshness_evaluation_days
+    error_message = "freshness_evaluation_days must be a whole number from 1 to 7 (CloudWatch evaluates at most 7 days)."
   }
+}
+
+variable "schedule_enabled" {
+  description = "Whether the pipeline runs on its schedule; without one, a day with no report is not stale (runs are by hand)."
+  type        = bool
 }
 
 variable "alert_emails" {
