@@ -573,9 +573,7 @@ def test_the_lake_key_lets_eventbridge_encrypt_alerts_without_source_conditions(
     key_id = topic["Attributes"]["KmsMasterKeyId"]
     policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
     eventbridge = [
-        s
-        for s in policy["Statement"]
-        if "events.amazonaws.com" in _as_list(s.get("Principal", {}).get("Service", []))
+        s for s in policy["Statement"] if "events.amazonaws.com" in _as_list(s.get("Principal", {}).get("Service", []))
     ]
     assert eventbridge and all(
         {"kms:GenerateDataKey*", "kms:Decrypt"} <= set(_as_list(s["Action"])) for s in eventbridge
@@ -743,9 +741,12 @@ def test_alarm_periods_fit_a_metric_published_once_per_run(deployment: Deploymen
     schedule_on = deployment.plan["variables"]["glue_schedule_enabled"]["value"]
     alarms = deployment.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{ORG}-{ENV}-")["MetricAlarms"]
     namespace = metric_names.NAMESPACE
-    custom = [a for a in alarms if a.get("Namespace") == namespace or any(
-        q.get("MetricStat", {}).get("Metric", {}).get("Namespace") == namespace for q in a.get("Metrics", [])
-    )]
+    custom = [
+        a
+        for a in alarms
+        if a.get("Namespace") == namespace
+        or any(q.get("MetricStat", {}).get("Metric", {}).get("Namespace") == namespace for q in a.get("Metrics", []))
+    ]
     assert custom
     for alarm in custom:
         period = alarm.get("Period") or min(q["MetricStat"]["Period"] for q in alarm["Metrics"] if "MetricStat" in q)
