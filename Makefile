@@ -6,9 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 LAKE ?= lake
 # Re-install when any dependency file changes.
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-glue.txt requirements-dev.txt pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
 
-.PHONY: help setup java run test lint fmt bench clean
+.PHONY: help setup java run test lint fmt bench clean glue-env glue-build
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -38,7 +38,7 @@ run: setup ## Run the local pipeline on the sample feeds and print the answers
 	done
 	$(VENV)/bin/energy-lake report --lake $(LAKE)
 
-test: setup checkov-venv ## Run every test
+test: setup checkov-venv glue-env glue-build ## Run every test
 	$(PY) -m pytest -q
 
 lint: setup infra-lint ## ruff + mypy on src/
@@ -54,6 +54,26 @@ fmt: setup ## Fix what the linters can fix
 
 bench: setup ## Benchmarks (not part of make test)
 	$(PY) bench/run_bench.py
+
+# The Glue job environment the tests run the jobs in: exactly AWS Glue 5.1's Python packages (the list AWS
+# publishes, in ../shared) plus Glue's Spark (pyspark as pinned in requirements.txt), none of this project's.
+# Rebuilt when that list changes; without it the Glue-environment test skips and says why.
+GLUE_PYTHON ?= python3.11
+GLUE_BASE := ../shared/glue-5.1/base-requirements.txt
+GLUE_VENV := .venv-glue
+GLUE_STAMP := $(GLUE_VENV)/.installed-$(shell cat $(GLUE_BASE) requirements.txt 2>/dev/null | cksum | cut -d' ' -f1)
+
+$(GLUE_STAMP):
+	@if [ ! -f $(GLUE_BASE) ] || ! command -v $(GLUE_PYTHON) >/dev/null; then \
+	  echo "no $(GLUE_BASE) or no $(GLUE_PYTHON): no Glue 5.1 environment (its tests skip)"; exit 0; fi; \
+	rm -rf $(GLUE_VENV) && $(GLUE_PYTHON) -m venv $(GLUE_VENV) && \
+	$(GLUE_VENV)/bin/python -m pip install --quiet -r $(GLUE_BASE) "$$(grep '^pyspark==' requirements.txt)" && \
+	touch $@
+
+glue-env: $(GLUE_STAMP) ## Create .venv-glue: Glue 5.1's packages, for the Glue-environment test
+
+glue-build: setup ## Build what deploy ships (library archive, zip of wheels) into build/glue
+	$(PY) src/scripts/deploy_glue_jobs.py --build-only
 
 # Infrastructure checks. checkov has its own virtualenv: its pins conflict with moto's boto3 and python-hcl2.
 CHECKOV_VERSION := 3.3.30
@@ -75,4 +95,4 @@ infra-lint: setup checkov-venv ## terraform fmt -check, checkov, module README t
 	$(PY) infrastructure/terraform/readme_tables.py --check
 
 clean: ## Remove the local lake and caches (keeps .venv)
-	rm -rf $(LAKE) .pytest_cache .mypy_cache .ruff_cache .build spark-warehouse
+	rm -rf $(LAKE) .pytest_cache .mypy_cache .ruff_cache .build spark-warehouse build

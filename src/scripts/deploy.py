@@ -1,4 +1,4 @@
-"""Deploy the Glue code artifacts: the library archive and the three job entry scripts.
+"""Deploy the Glue code artifacts: the library archive, the zip of wheels and the three job entry scripts.
 
 Terraform owns every AWS resource; this module owns only the code objects the Terraform jobs point
 to. Everything it needs to know (bucket, keys, job and workflow names, KMS key) comes from the
@@ -9,6 +9,7 @@ Steps, each a function taking boto3 clients (no module-level clients):
 1. :func:`read_outputs_file` / :func:`terraform_outputs` -> :class:`Targets`;
 2. :func:`build_library` zips ``energy_lake`` (package code, contracts, SQL; not ``cli``/``scripts``)
    with fixed timestamps and sorted entries, cached under ``build/`` by the source tree's hash;
+   :func:`build_python_modules` zips the wheels of ``requirements-glue.txt`` (fetched once with pip);
 3. :func:`plan_uploads` compares each object's sha256 with the one stored in its S3 metadata;
 4. :func:`upload` puts what changed (SSE-KMS when the outputs give a key), library first;
 5. :func:`check_jobs` verifies each Glue job runs the uploaded script with the uploaded library;
@@ -26,6 +27,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import time
 import zipfile
@@ -43,6 +45,8 @@ from botocore.exceptions import (
     NoRegionError,
     PartialCredentialsError,
 )
+from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.version import Version
 
 from energy_lake.etl.job_args import JOBS
 
@@ -53,7 +57,21 @@ LIBRARY_CODE_DIRS = ("etl", "utils")
 LIBRARY_DATA = (("contracts", "*.yaml"), ("sql", "*.sql"))
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
 METADATA_HASH = "sha256"  # x-amz-meta-sha256: the hex sha256 of the object's bytes
-REQUIRED_OUTPUTS = ("artifacts_bucket", "glue_jobs", "library_key", "workflow_name")
+REQUIRED_OUTPUTS = ("artifacts_bucket", "glue_jobs", "library_key", "python_modules_key", "workflow_name")
+# The wheels of the packages the library needs beyond Glue 5.1's own, for Glue's platform: Python 3.11 on
+# x86_64 Linux (the platform AWS's own pip download example for Glue names:
+# https://docs.aws.amazon.com/glue/latest/dg/setup-vpc-for-pypi.html); binary wheels only, no dependency
+# resolution (requirements-glue.txt lists the whole closure, which the Glue-environment test proves).
+GLUE_WHEEL_PLATFORM = (
+    "--only-binary=:all:",
+    "--no-deps",
+    "--platform",
+    "manylinux2014_x86_64",
+    "--python-version",
+    "3.11",
+    "--implementation",
+    "cp",
+)
 
 NO_CREDENTIALS = (
     "no AWS credentials found: set AWS_PROFILE (or pass --profile), or AWS_ACCESS_KEY_ID and "
@@ -107,6 +125,7 @@ class Targets:
 
     artifacts_bucket: str
     library_key: str
+    python_modules_key: str
     workflow_name: str
     jobs: tuple[GlueJobTarget, ...]
     kms_key_arn: str | None = None
@@ -121,6 +140,10 @@ class Targets:
     @property
     def library_uri(self) -> str:
         return self.uri(self.library_key)
+
+    @property
+    def python_modules_uri(self) -> str:
+        return self.uri(self.python_modules_key)
 
 
 def _text(value: object, name: str, source: str) -> str:
@@ -176,10 +199,12 @@ def parse_outputs(doc: object, source: str) -> Targets:
         jobs.append(GlueJobTarget(key, name, script_key.lstrip("/")))
     bucket = _text(values["artifacts_bucket"], "artifacts_bucket", source)
     library_key = _text(values["library_key"], "library_key", source)
+    python_modules_key = _text(values["python_modules_key"], "python_modules_key", source)
     workflow = _text(values["workflow_name"], "workflow_name", source)
     return Targets(
         artifacts_bucket=bucket,
         library_key=library_key.lstrip("/"),
+        python_modules_key=python_modules_key.lstrip("/"),
         workflow_name=workflow,
         jobs=tuple(jobs),
         kms_key_arn=_optional_text(values.get("kms_key_arn"), "kms_key_arn", source),
@@ -297,7 +322,7 @@ class Artifact:
 
 
 @dataclass(frozen=True)
-class LibraryBuild:
+class ArchiveBuild:
     path: Path
     sha256: str
     size: int
@@ -309,24 +334,106 @@ def _sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def build_library(package_root: Path, build_dir: Path) -> LibraryBuild:
-    """Build the library archive once per source version, cached as ``build_dir/energy_lake-<hash>.zip``."""
-    files = library_files(package_root)
-    target = build_dir / f"{PACKAGE}-{tree_digest(files)[:16]}.zip"
+def _build_archive(files: Sequence[tuple[str, Path]], build_dir: Path, stem: str, suffix: str) -> ArchiveBuild:
+    """``files`` zipped once per content version, cached as ``build_dir/<stem>-<hash><suffix>``."""
+    target = build_dir / f"{stem}-{tree_digest(files)[:16]}{suffix}"
     if target.is_file():
-        return LibraryBuild(target, _sha256_file(target), target.stat().st_size, len(files), cached=True)
+        return ArchiveBuild(target, _sha256_file(target), target.stat().st_size, len(files), cached=True)
     data = archive_bytes(files)
     build_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=build_dir, prefix=f".{target.name}.")
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
     os.replace(tmp, target)  # never a half-written archive under the final name
-    return LibraryBuild(target, hashlib.sha256(data).hexdigest(), len(data), len(files), cached=False)
+    return ArchiveBuild(target, hashlib.sha256(data).hexdigest(), len(data), len(files), cached=False)
 
 
-def artifacts(targets: Targets, package_root: Path, library: LibraryBuild) -> list[Artifact]:
-    """The library first (scripts import it), then each job's entry script ``etl/<job_key>.py``."""
-    out = [Artifact("library", targets.library_key, library.path, library.sha256, library.size, "application/zip")]
+def build_library(package_root: Path, build_dir: Path) -> ArchiveBuild:
+    """The library archive, cached as ``build_dir/energy_lake-<hash>.zip``."""
+    return _build_archive(library_files(package_root), build_dir, PACKAGE, ".zip")
+
+
+# --------------------------------------------------------------------------------------------------
+# Zip of wheels: what the library needs beyond Glue 5.1's packages (requirements-glue.txt)
+
+
+def pinned_requirements(requirements: Path) -> list[str]:
+    """The ``name==version`` lines of ``requirements``; anything looser is refused (a job must get what was tested)."""
+    try:
+        lines = requirements.read_text(encoding="utf-8").splitlines()
+    except OSError as problem:
+        raise DeployError(f"cannot read {requirements}: {problem.strerror or problem}") from None
+    pins = []
+    for number, line in enumerate(lines, start=1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!]+", text):
+            raise DeployError(f"{requirements}:{number}: {text!r} is not pinned as name==version")
+        pins.append(text)
+    return pins
+
+
+def _wheel_for(pin: str, wheel_dir: Path) -> Path | None:
+    name, version = pin.split("==", 1)
+    for wheel in sorted(wheel_dir.glob("*.whl")):
+        got_name, got_version, _, _ = parse_wheel_filename(wheel.name)
+        if got_name == canonicalize_name(name) and got_version == Version(version):
+            return wheel
+    return None
+
+
+def fetch_wheels(requirements: Path, wheel_dir: Path, run: Runner = subprocess.run) -> list[Path]:
+    """One wheel per pin of ``requirements`` in ``wheel_dir``; those missing are downloaded with pip (PyPI)."""
+    pins = pinned_requirements(requirements)
+    missing = [pin for pin in pins if _wheel_for(pin, wheel_dir) is None]
+    if missing:
+        wheel_dir.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "pip", "download", "--quiet", *GLUE_WHEEL_PLATFORM, "-d", str(wheel_dir)]
+        try:
+            done = run([*command, *missing], capture_output=True, text=True, timeout=600, check=False)
+        except (OSError, subprocess.TimeoutExpired) as problem:
+            raise DeployError(f"could not run pip to download {', '.join(missing)}: {problem}") from None
+        if done.returncode != 0:
+            detail = (done.stderr or done.stdout or "").strip().splitlines()[-3:]
+            raise DeployError(
+                f"pip could not download the Glue wheels {', '.join(missing)} into {wheel_dir} "
+                f"(PyPI reachable?): {' / '.join(detail)}"
+            )
+    wheels = []
+    for pin in pins:
+        wheel = _wheel_for(pin, wheel_dir)
+        if wheel is None:
+            raise DeployError(f"no {GLUE_WHEEL_PLATFORM[3]} / Python 3.11 wheel of {pin} in {wheel_dir}")
+        wheels.append(wheel)
+    return wheels
+
+
+def build_python_modules(
+    requirements: Path, wheel_dir: Path, build_dir: Path, run: Runner = subprocess.run
+) -> ArchiveBuild:
+    """The zip of wheels Glue installs (``--additional-python-modules``), the wheels at its root, cached as
+    ``build_dir/python-modules-<hash>.gluewheels.zip`` (Glue 5.0+ knows a zip of wheels by that suffix:
+    https://docs.aws.amazon.com/glue/latest/dg/aws-glue-programming-python-libraries.html)."""
+    wheels = fetch_wheels(requirements, wheel_dir, run)
+    return _build_archive([(wheel.name, wheel) for wheel in wheels], build_dir, "python-modules", ".gluewheels.zip")
+
+
+def artifacts(
+    targets: Targets, package_root: Path, library: ArchiveBuild, python_modules: ArchiveBuild
+) -> list[Artifact]:
+    """The library and the wheels first (scripts import them), then each job's entry script ``etl/<job_key>.py``."""
+    out = [
+        Artifact("library", targets.library_key, library.path, library.sha256, library.size, "application/zip"),
+        Artifact(
+            "python modules",
+            targets.python_modules_key,
+            python_modules.path,
+            python_modules.sha256,
+            python_modules.size,
+            "application/zip",
+        ),
+    ]
     for job in targets.jobs:
         script = package_root / "etl" / f"{job.key}.py"
         if not script.is_file():
@@ -538,6 +645,12 @@ def check_job(glue: Any, targets: Targets, job: GlueJobTarget) -> JobCheck:
         differences.append(
             f"DefaultArguments['--extra-py-files'] is {extra!r}, expected it to include {targets.library_uri!r}"
         )
+    modules = definition.get("DefaultArguments", {}).get("--additional-python-modules")
+    if modules != targets.python_modules_uri:
+        got = "is not set" if modules is None else f"is {modules!r}"
+        differences.append(
+            f"DefaultArguments['--additional-python-modules'] {got}, expected {targets.python_modules_uri!r}"
+        )
     return JobCheck(job, exists=True, differences=tuple(differences))
 
 
@@ -692,6 +805,8 @@ def follow_run(
 class Options:
     package_root: Path
     build_dir: Path
+    requirements: Path  # requirements-glue.txt: the wheels shipped beside the library
+    wheel_dir: Path  # where those wheels are kept (downloaded when missing)
     dry_run: bool = False
     start: bool = False
     timeout: float = 3600.0
@@ -736,7 +851,12 @@ def execute(targets: Targets, s3: Any, glue: Any, options: Options, out: TextIO,
         f"library: {library.path} ({library.files} files, {library.size} bytes, sha256 {short(library.sha256)}"
         + (", cached build)\n" if library.cached else ", built now)\n")
     )
-    items = artifacts(targets, options.package_root, library)
+    modules = build_python_modules(options.requirements, options.wheel_dir, options.build_dir)
+    write(
+        f"python modules: {modules.path} ({modules.files} wheels, {modules.size} bytes, sha256 {short(modules.sha256)}"
+        + (", cached build)\n" if modules.cached else ", built now)\n")
+    )
+    items = artifacts(targets, options.package_root, library, modules)
     check_bucket(s3, targets.artifacts_bucket)
     plan = plan_uploads(s3, targets, items)
     changes = [item for item in plan if item.action == "upload"]

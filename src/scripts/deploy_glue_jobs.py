@@ -1,8 +1,9 @@
-"""Deploy the Glue job code: the library archive and the three entry scripts (docs/operations.md).
+"""Deploy the Glue job code: the library archive, its zip of wheels and the three entry scripts (docs/operations.md).
 
     python src/scripts/deploy_glue_jobs.py --env dev              # after terraform apply
     python src/scripts/deploy_glue_jobs.py --env dev --dry-run    # what would change; changes nothing
     python src/scripts/deploy_glue_jobs.py --env dev --start      # deploy, start the workflow, follow it
+    python src/scripts/deploy_glue_jobs.py --build-only           # build the archives (no AWS): make glue-build
 
 Bucket, keys, job and workflow names come from the environment's Terraform outputs. AWS credentials,
 profile, region and endpoint come from the standard AWS environment (AWS_PROFILE, AWS_REGION,
@@ -37,7 +38,9 @@ def parser() -> argparse.ArgumentParser:
         "are skipped), check the Glue jobs point at them, and optionally start the workflow.",
         epilog="Names come from `terraform output -json`; see docs/operations.md.",
     )
-    p.add_argument("--env", required=True, help="environment to deploy (dev, prod): its Terraform folder")
+    p.add_argument(
+        "--env", help="environment to deploy (dev, prod): its Terraform folder (required unless --build-only)"
+    )
     source = p.add_mutually_exclusive_group()
     source.add_argument(
         "--tf-dir",
@@ -53,7 +56,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds to follow the run (default 3600)")
     p.add_argument("--poll-interval", type=float, default=30.0, help="seconds between run polls (default 30)")
     p.add_argument(
-        "--build-dir", type=Path, default=REPO_ROOT / "build" / "glue", help="where library archives are cached"
+        "--build-dir", type=Path, default=REPO_ROOT / "build" / "glue", help="where the archives and wheels are cached"
+    )
+    p.add_argument(
+        "--requirements",
+        type=Path,
+        default=REPO_ROOT / "requirements-glue.txt",
+        help="the pinned packages the library needs beyond Glue's own, shipped as a zip of wheels "
+        "(default: requirements-glue.txt)",
+    )
+    p.add_argument(
+        "--wheel-dir", type=Path, help="where the wheels are kept, downloaded when missing (default: BUILD_DIR/wheels)"
+    )
+    p.add_argument(
+        "--build-only", action="store_true", help="build the library archive and the zip of wheels; touch no AWS"
     )
     return p
 
@@ -94,7 +110,23 @@ def load_targets(args: argparse.Namespace) -> deploy.Targets:
     return targets
 
 
+def wheel_dir(args: argparse.Namespace) -> Path:
+    return Path(args.wheel_dir or args.build_dir / "wheels")
+
+
+def build_only(args: argparse.Namespace, out: TextIO) -> int:
+    for label, build in (
+        ("library", deploy.build_library(PACKAGE_ROOT, args.build_dir)),
+        ("python modules", deploy.build_python_modules(args.requirements, wheel_dir(args), args.build_dir)),
+    ):
+        state = "cached" if build.cached else "built"
+        out.write(f"{label}: {build.path} ({build.files} files, {build.size} bytes, {state})\n")
+    return 0
+
+
 def run(args: argparse.Namespace, out: TextIO) -> int:
+    if args.build_only:
+        return build_only(args, out)
     targets = load_targets(args)
     region = args.region or targets.region
     session: Any = boto3.Session(profile_name=args.profile, region_name=region)
@@ -106,6 +138,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     options = deploy.Options(
         package_root=PACKAGE_ROOT,
         build_dir=args.build_dir,
+        requirements=args.requirements,
+        wheel_dir=wheel_dir(args),
         dry_run=args.dry_run,
         start=args.start,
         timeout=args.timeout,
@@ -118,7 +152,10 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
-    args = parser().parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
+    if args.env is None and not args.build_only:
+        cli.error("--env is required (or --build-only)")
     try:
         return run(args, out)
     except deploy.DeployError as problem:

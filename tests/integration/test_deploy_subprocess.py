@@ -24,6 +24,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from energy_lake.etl.job_args import JOBS
+from tests.glue_wheels import wheel_args
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = "src/scripts/deploy_glue_jobs.py"
@@ -31,6 +32,7 @@ REGION = "eu-west-1"
 ENV = "dev"
 BUCKET = "acme-dev-eu-west-1-123456789012-artifacts"
 LIBRARY_KEY = "glue/lib/energy_lake.zip"
+MODULES_KEY = "glue/lib/python-modules.gluewheels.zip"
 KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
@@ -87,7 +89,10 @@ def outputs(session: Any, endpoint: str) -> dict[str, Any]:
             Name=job["name"],
             Role="arn:aws:iam::123456789012:role/energy-lake-glue",
             Command={"Name": "glueetl", "ScriptLocation": f"s3://{BUCKET}/{job['script_key']}", "PythonVersion": "3"},
-            DefaultArguments={"--extra-py-files": f"s3://{BUCKET}/{LIBRARY_KEY}"},
+            DefaultArguments={
+                "--extra-py-files": f"s3://{BUCKET}/{LIBRARY_KEY}",
+                "--additional-python-modules": f"s3://{BUCKET}/{MODULES_KEY}",
+            },
             GlueVersion="5.1",
         )
     glue.create_workflow(Name="energy-lake-dev-pipeline")
@@ -95,6 +100,7 @@ def outputs(session: Any, endpoint: str) -> dict[str, Any]:
         "artifacts_bucket": BUCKET,
         "glue_jobs": jobs,
         "library_key": LIBRARY_KEY,
+        "python_modules_key": MODULES_KEY,
         "workflow_name": "energy-lake-dev-pipeline",
         "zone_buckets": {"raw": "acme-dev-raw"},
         "glue_databases": {"raw": "acme_dev_raw"},
@@ -132,7 +138,12 @@ def operator_env(endpoint: str, tmp_path: Path, **overrides: str) -> dict[str, s
 
 def deploy(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["python", SCRIPT, "--env", ENV, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+        ["python", SCRIPT, "--env", ENV, *wheel_args(), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -151,25 +162,25 @@ def test_deploy_then_redeploy_uploads_nothing_the_second_time(
     assert first.returncode == 0, first.stdout + first.stderr
     assert first.stderr == ""
     assert f"deploying environment dev to region {REGION}" in first.stdout
-    assert "4 uploaded, 0 unchanged, 0 failed; 3/3 jobs check out" in first.stdout
+    assert "5 uploaded, 0 unchanged, 0 failed; 3/3 jobs check out" in first.stdout
     assert first.stdout.rstrip().endswith("deploy succeeded")
     s3 = client(session, endpoint, "s3")
     objects = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"])
-    assert objects == sorted([LIBRARY_KEY, *(f"glue/scripts/{k}.py" for k in JOBS)])
+    assert objects == sorted([LIBRARY_KEY, MODULES_KEY, *(f"glue/scripts/{k}.py" for k in JOBS)])
     for key in objects:
         obj = s3.get_object(Bucket=BUCKET, Key=key)
         body = obj["Body"].read()
         assert obj["Metadata"]["sha256"] == hashlib.sha256(body).hexdigest()
         assert obj["SSEKMSKeyId"] == outputs["kms_key_arn"]["value"]
-        if key != LIBRARY_KEY:
+        if key not in (LIBRARY_KEY, MODULES_KEY):
             assert body == (REPO / "src" / "etl" / Path(key).name).read_bytes()
-    assert first.stdout.count("  uploaded       ") == 4
+    assert first.stdout.count("  uploaded       ") == 5
     before = versions(session, endpoint)
 
     second = deploy(env, "--outputs-json", str(outputs_file))
 
     assert second.returncode == 0, second.stdout + second.stderr
-    assert "0 uploaded, 4 unchanged, 0 failed; 3/3 jobs check out" in second.stdout
+    assert "0 uploaded, 5 unchanged, 0 failed; 3/3 jobs check out" in second.stdout
     assert versions(session, endpoint) == before
 
 
@@ -177,7 +188,7 @@ def test_dry_run_changes_nothing(session: Any, endpoint: str, outputs_file: Path
     done = deploy(operator_env(endpoint, tmp_path), "--outputs-json", str(outputs_file), "--dry-run", "--start")
 
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "dry run: would upload 4, 0 unchanged; 3/3 jobs check out; nothing was changed" in done.stdout
+    assert "dry run: would upload 5, 0 unchanged; 3/3 jobs check out; nothing was changed" in done.stdout
     assert versions(session, endpoint) == []
     assert client(session, endpoint, "glue").get_workflow_runs(Name="energy-lake-dev-pipeline")["Runs"] == []
 
@@ -223,7 +234,7 @@ def test_access_denied_under_moto_iam_enforcement(
     assert f"FAILED         library                s3://{BUCKET}/{LIBRARY_KEY}: access denied while uploading" in (
         denied.stdout
     )
-    assert "0 uploaded, 0 unchanged, 4 failed" in denied.stdout and "deploy FAILED" in denied.stdout
+    assert "0 uploaded, 0 unchanged, 5 failed" in denied.stdout and "deploy FAILED" in denied.stdout
     assert "deploy succeeded" not in denied.stdout and "Traceback" not in denied.stderr
     assert versions(session, endpoint) == []
     assert dry.returncode == 0, dry.stdout + dry.stderr  # read-only permissions are enough to plan
@@ -263,4 +274,4 @@ def test_names_come_from_terraform_output_in_the_tf_dir(
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"outputs: terraform output -json in {tf_dir}" in done.stdout
-    assert "4 uploaded" in done.stdout
+    assert "5 uploaded" in done.stdout

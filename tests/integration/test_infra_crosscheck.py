@@ -127,7 +127,7 @@ def test_every_required_job_argument_is_set_by_terraform() -> None:
     # --<zone>_database for every catalogued zone, the names job_args expects.
     assert "--${zone}_database" in str(local["common_arguments"])
     assert {f"{zone}_database" for zone in ("raw", "transform", "analytics")} == set(DATABASE_ARGUMENTS)
-    for flag in ("job-language", "env", "extra-py-files", "enable-metrics", "enable-continuous-cloudwatch-log"):
+    for flag in ("job-language", "env", "extra-py-files", "additional-python-modules", "enable-metrics"):
         assert flag in common
 
 

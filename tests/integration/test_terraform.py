@@ -28,6 +28,7 @@ from energy_lake.etl.iceberg import CATALOG
 from energy_lake.etl.job_args import JOBS, REQUIRED
 from energy_lake.etl.maintenance import retention
 from energy_lake.etl.tables import specs
+from tests.glue_wheels import wheel_args
 from tests.integration.terraform_harness import (
     ENVIRONMENTS,
     REPO,
@@ -280,6 +281,7 @@ def test_outputs_are_the_deploy_contract(deployment: Deployment) -> None:
         assert set(value) == {"name", "script_key"}
         assert value["script_key"] == f"glue/scripts/{job}.py"
     assert out["library_key"] == "glue/lib/energy_lake.zip"
+    assert out["python_modules_key"] == "glue/lib/python-modules.gluewheels.zip"
     assert out["workflow_name"] == f"{ORG}-{ENV}-pipeline"
     assert set(out["athena_workgroups"]) == {"data_engineer", "analyst"}
     assert out["kms_key_arn"].startswith(f"arn:aws:kms:{REGION}:{ACCOUNT}:key/")
@@ -425,7 +427,13 @@ def test_jobs_point_at_the_scripts_with_every_required_argument(deployment: Depl
         assert args["--state_uri"] == out["state_uri"]
         assert args["--extra-py-files"] == f"s3://{artifacts}/{out['library_key']}"
         assert args["--env"] == ENV and args["--job-language"] == "python"
-        assert args["--enable-metrics"] == "true" and args["--enable-continuous-cloudwatch-log"] == "true"
+        assert args["--enable-metrics"] == "true"
+        # Glue 5.x logs in real time; the continuous-logging arguments are documented for Glue 4.0 and
+        # earlier only (https://docs.aws.amazon.com/glue/latest/dg/monitor-continuous-logging-enable.html).
+        assert not {"--enable-continuous-cloudwatch-log", "--enable-continuous-log-filter"} & set(args)
+        # The zip of wheels deploy uploads, installed without an index (no PyPI at job start).
+        assert args["--additional-python-modules"] == f"s3://{artifacts}/{out['python_modules_key']}"
+        assert args["--python-modules-installer-option"] == "--no-index"
         for zone, database in out["glue_databases"].items():
             assert args[f"--{zone}_database"] == database
         assert ("--pii_key_parameter" in args) == ("pii_key_parameter" in REQUIRED[job])
@@ -810,19 +818,6 @@ def test_data_quality_rulesets_are_the_generated_dqdl(deployment: Deployment) ->
     assert all("${" not in r for r in got.values())
 
 
-def test_glue_installs_the_library_packages_pinned_in_requirements(deployment: Deployment) -> None:
-    pins = dict(
-        line.split("==", 1)
-        for line in (REPO / "requirements.txt").read_text(encoding="utf-8").splitlines()
-        if "==" in line and not line.startswith("#")
-    )
-    glue = deployment.client("glue")
-    for job in deployment.outputs["glue_jobs"].values():
-        arguments = glue.get_job(JobName=job["name"])["Job"]["DefaultArguments"]
-        modules = arguments["--additional-python-modules"].split(",")
-        assert modules and all(m.split("==")[1] == pins[m.split("==")[0]] for m in modules)
-
-
 def test_lake_formation_grants_equal_the_local_query_grants(deployment: Deployment) -> None:
     """Evaluate the planned LF-tags and tag policies, column by column, and compare them with
     energy_lake.etl.governance.grants, which `energy-lake query --as` enforces."""
@@ -903,6 +898,7 @@ def test_deploy_glue_jobs_against_the_applied_environment(deployment: Deployment
         str(outputs_file),
         "--build-dir",
         str(tmp_path / "build"),
+        *wheel_args(),
     ]
     # The bucket policy denies requests without TLS (aws:SecureTransport), and moto's endpoint here is
     # plain HTTP: the deploy is refused, with the script's clear "access denied" message. Only for
@@ -913,7 +909,8 @@ def test_deploy_glue_jobs_against_the_applied_environment(deployment: Deployment
     assert first.returncode == 0, first.stdout + first.stderr
     s3 = deployment.client("s3")
     bucket = deployment.outputs["artifacts_bucket"]
-    keys = [job["script_key"] for job in deployment.outputs["glue_jobs"].values()] + [deployment.outputs["library_key"]]
+    keys = [job["script_key"] for job in deployment.outputs["glue_jobs"].values()]
+    keys += [deployment.outputs["library_key"], deployment.outputs["python_modules_key"]]
     for key in keys:
         head = s3.head_object(Bucket=bucket, Key=key)
         assert len(head["Metadata"]["sha256"]) == 64, key

@@ -7,6 +7,7 @@ carry no graph of job runs) and Glue's real ``AccessDeniedException`` shape.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -36,6 +37,7 @@ ENV = "dev"
 SRC = Path(cli.PACKAGE_ROOT)
 BUCKET = "acme-dev-eu-west-1-123456789012-artifacts"
 LIBRARY_KEY = "glue/lib/energy_lake.zip"
+MODULES_KEY = "glue/lib/python-modules.gluewheels.zip"
 
 
 def job_name(key: str) -> str:
@@ -48,6 +50,7 @@ def outputs_doc(bucket: str = BUCKET, kms_key_arn: str | None = None, env: str =
         "artifacts_bucket": bucket,
         "glue_jobs": {k: {"name": job_name(k), "script_key": f"glue/scripts/{k}.py"} for k in JOBS},
         "library_key": LIBRARY_KEY,
+        "python_modules_key": MODULES_KEY,
         "workflow_name": f"energy-lake-{env}-pipeline",
         "zone_buckets": {z: f"acme-{env}-{z}" for z in ("landing", "raw", "transform", "analytics")},
         "glue_databases": {z: f"acme_{env}_{z}" for z in ("raw", "transform", "analytics")},
@@ -77,7 +80,11 @@ def create_infrastructure(session: Any, doc: dict[str, Any]) -> None:
                 "ScriptLocation": f"s3://{values['artifacts_bucket']}/{job['script_key']}",
                 "PythonVersion": "3",
             },
-            DefaultArguments={"--extra-py-files": library_uri, "--job-language": "python"},
+            DefaultArguments={
+                "--extra-py-files": library_uri,
+                "--additional-python-modules": f"s3://{values['artifacts_bucket']}/{values['python_modules_key']}",
+                "--job-language": "python",
+            },
             GlueVersion="5.1",
         )
     glue.create_workflow(Name=values["workflow_name"])
@@ -124,9 +131,31 @@ def package_root(tmp_path: Path) -> Path:
     return root
 
 
+WHEEL_PINS = ("toolz==1.2.0", "PyYAML==6.0.2")
+
+
 @pytest.fixture
-def options(package_root: Path, tmp_path: Path) -> deploy.Options:
-    return deploy.Options(package_root=package_root, build_dir=tmp_path / "build", metadata={"source-commit": "t"})
+def wheels(tmp_path: Path) -> tuple[Path, Path]:
+    """A requirements-glue.txt and its wheels already downloaded (stand-in bytes: deploy only zips them)."""
+    requirements = tmp_path / "requirements-glue.txt"
+    requirements.write_text("# the closure\n" + "\n".join(WHEEL_PINS) + "\n", encoding="utf-8")
+    wheel_dir = tmp_path / "wheels"
+    wheel_dir.mkdir()
+    (wheel_dir / "toolz-1.2.0-py3-none-any.whl").write_bytes(b"toolz wheel")
+    (wheel_dir / "PyYAML-6.0.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl").write_bytes(b"yaml")
+    return requirements, wheel_dir
+
+
+@pytest.fixture
+def options(package_root: Path, tmp_path: Path, wheels: tuple[Path, Path]) -> deploy.Options:
+    requirements, wheel_dir = wheels
+    return deploy.Options(
+        package_root=package_root,
+        build_dir=tmp_path / "build",
+        requirements=requirements,
+        wheel_dir=wheel_dir,
+        metadata={"source-commit": "t"},
+    )
 
 
 def run_deploy(session: Any, targets: deploy.Targets, options: deploy.Options) -> tuple[int, str]:
@@ -226,10 +255,14 @@ def test_deploy_uploads_library_and_scripts_with_hash_metadata_and_kms(
     code, out = run_deploy(session, targets, options)
 
     assert code == 0, out
-    assert "4 uploaded, 0 unchanged, 0 failed; 3/3 jobs check out" in out
+    assert "5 uploaded, 0 unchanged, 0 failed; 3/3 jobs check out" in out
     assert out.rstrip().endswith("deploy succeeded")
     s3 = session.client("s3")
-    expected = {LIBRARY_KEY: None, **{f"glue/scripts/{k}.py": package_root / "etl" / f"{k}.py" for k in JOBS}}
+    expected = {
+        LIBRARY_KEY: None,
+        MODULES_KEY: None,
+        **{f"glue/scripts/{k}.py": package_root / "etl" / f"{k}.py" for k in JOBS},
+    }
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"])
     assert keys == sorted(expected)
     for key, local in expected.items():
@@ -243,6 +276,11 @@ def test_deploy_uploads_library_and_scripts_with_hash_metadata_and_kms(
     library = s3.get_object(Bucket=BUCKET, Key=LIBRARY_KEY)["Body"].read()
     assert library == deploy.build_library(package_root, options.build_dir).path.read_bytes()
     assert zipfile.ZipFile(io.BytesIO(library)).testzip() is None
+    modules = zipfile.ZipFile(io.BytesIO(s3.get_object(Bucket=BUCKET, Key=MODULES_KEY)["Body"].read()))
+    assert {i.filename: modules.read(i) for i in modules.infolist()} == {
+        "PyYAML-6.0.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl": b"yaml",
+        "toolz-1.2.0-py3-none-any.whl": b"toolz wheel",
+    }
 
 
 def test_without_a_kms_key_in_the_outputs_uploads_use_the_bucket_default(session: Any, options: deploy.Options) -> None:
@@ -263,7 +301,7 @@ def test_second_deploy_of_unchanged_code_uploads_nothing(
     code, out = run_deploy(session, targets, options)
 
     assert code == 0, out
-    assert "0 uploaded, 4 unchanged, 0 failed" in out
+    assert "0 uploaded, 5 unchanged, 0 failed" in out
     assert "cached build" in out
     assert bucket_state(session) == before  # no new object version at all
 
@@ -279,7 +317,7 @@ def test_a_changed_library_module_uploads_only_the_library(
     code, out = run_deploy(session, targets, options)
 
     assert code == 0, out
-    assert "1 uploaded, 3 unchanged, 0 failed" in out
+    assert "1 uploaded, 4 unchanged, 0 failed" in out
     assert [k for k, v, _ in bucket_state(session) if (k, v) not in before] == [LIBRARY_KEY]
 
 
@@ -294,7 +332,7 @@ def test_a_changed_entry_script_uploads_that_script_and_the_library_only(
     code, out = run_deploy(session, targets, options)
 
     assert code == 0, out
-    assert "2 uploaded, 2 unchanged, 0 failed" in out
+    assert "2 uploaded, 3 unchanged, 0 failed" in out
     new = sorted(k for k, v, _ in bucket_state(session) if (k, v) not in before)
     assert new == sorted([LIBRARY_KEY, "glue/scripts/raw_to_transform.py"])  # the library ships etl/ too
     stored = session.client("s3").get_object(Bucket=BUCKET, Key="glue/scripts/raw_to_transform.py")
@@ -311,7 +349,7 @@ def test_an_object_changed_behind_the_deploys_back_is_uploaded_again(
     code, out = run_deploy(session, targets, options)
 
     assert code == 0, out
-    assert "1 uploaded, 3 unchanged" in out and "uploaded       landing_to_raw" in out
+    assert "1 uploaded, 4 unchanged" in out and "uploaded       landing_to_raw" in out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -325,7 +363,7 @@ def replace_job(session: Any, name: str, script: str, default_arguments: dict[st
         Name=name,
         Role="arn:aws:iam::123456789012:role/x",
         Command={"Name": "glueetl", "ScriptLocation": script},
-        DefaultArguments=default_arguments,
+        DefaultArguments={"--additional-python-modules": f"s3://{BUCKET}/{MODULES_KEY}", **default_arguments},
     )
 
 
@@ -335,7 +373,8 @@ def test_job_check_passes_when_every_job_runs_the_uploaded_keys(session: Any, ta
 
 
 def test_job_check_says_exactly_what_differs(session: Any, targets: deploy.Targets, options: deploy.Options) -> None:
-    replace_job(session, job_name("raw_to_transform"), "s3://old-bucket/scripts/raw.py", {"--env": "dev"})
+    old_style = {"--env": "dev", "--additional-python-modules": "cuallee==0.15.4"}  # from PyPI at every start
+    replace_job(session, job_name("raw_to_transform"), "s3://old-bucket/scripts/raw.py", old_style)
     replace_job(
         session,
         job_name("transform_to_analytics"),
@@ -350,6 +389,7 @@ def test_job_check_says_exactly_what_differs(session: Any, targets: deploy.Targe
         f"Command.ScriptLocation is 's3://old-bucket/scripts/raw.py', "
         f"expected 's3://{BUCKET}/glue/scripts/raw_to_transform.py'",
         f"DefaultArguments['--extra-py-files'] is not set, expected it to include 's3://{BUCKET}/{LIBRARY_KEY}'",
+        f"DefaultArguments['--additional-python-modules'] is 'cuallee==0.15.4', expected 's3://{BUCKET}/{MODULES_KEY}'",
     )
     assert checks["transform_to_analytics"].differences == (
         "DefaultArguments['--extra-py-files'] is 's3://old-bucket/lib.zip,s3://old-bucket/other.zip', "
@@ -394,7 +434,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(
     session: Any, targets: deploy.Targets, options: deploy.Options, package_root: Path
 ) -> None:
     empty = bucket_state(session)
-    dry = deploy.Options(package_root=package_root, build_dir=options.build_dir, dry_run=True, start=True)
+    dry = dataclasses.replace(options, dry_run=True, start=True)
 
     code, out = run_deploy(session, targets, dry)
 
@@ -403,7 +443,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(
     assert f"  upload     library                s3://{BUCKET}/{LIBRARY_KEY}" in out
     for key in JOBS:
         assert f"s3://{BUCKET}/glue/scripts/{key}.py" in out
-    assert "dry run: would upload 4, 0 unchanged; 3/3 jobs check out; nothing was changed" in out
+    assert "dry run: would upload 5, 0 unchanged; 3/3 jobs check out; nothing was changed" in out
     assert f"would start Glue workflow {targets.workflow_name}" in out
     assert session.client("glue").get_workflow_runs(Name=targets.workflow_name)["Runs"] == []
 
@@ -414,14 +454,14 @@ def test_dry_run_after_a_deploy_shows_what_is_unchanged_and_what_would_change(
     run_deploy(session, targets, options)
     before = bucket_state(session)
     (package_root / "contracts" / "providers.yaml").write_text("# changed\n", encoding="utf-8")
-    dry = deploy.Options(package_root=package_root, build_dir=options.build_dir, dry_run=True)
+    dry = dataclasses.replace(options, dry_run=True)
 
     code, out = run_deploy(session, targets, dry)
 
     assert code == 0, out
     assert bucket_state(session) == before
     assert "  upload     library" in out and "  unchanged  landing_to_raw" in out
-    assert "would upload 1, 3 unchanged" in out
+    assert "would upload 1, 4 unchanged" in out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -440,15 +480,19 @@ def run_cli(args: list[str]) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def test_cli_deploys_from_a_saved_outputs_file(session: Any, outputs: dict[str, Any], tmp_path: Path) -> None:
+def test_cli_deploys_from_a_saved_outputs_file(
+    session: Any, outputs: dict[str, Any], tmp_path: Path, wheels: tuple[Path, Path]
+) -> None:
     path = write_outputs(tmp_path, outputs)
+    requirements, wheel_dir = wheels
     args = ["--env", ENV, "--outputs-json", str(path), "--build-dir", str(tmp_path / "b")]
+    args += ["--requirements", str(requirements), "--wheel-dir", str(wheel_dir)]
 
     code, out, err = run_cli(args)
     assert (code, err) == (0, ""), out
     assert f"deploying environment dev to region {REGION}" in out
     assert "identity: arn:aws:sts::123456789012:user/moto" in out
-    assert "4 uploaded" in out
+    assert "5 uploaded" in out
     assert run_cli(args)[0] == 0
     meta = session.client("s3").head_object(Bucket=BUCKET, Key=LIBRARY_KEY)["Metadata"]
     assert meta["package-version"] and meta["source-commit"]
@@ -489,7 +533,10 @@ def test_missing_bucket(session: Any, tmp_path: Path) -> None:
         ([], "expected the JSON object `terraform output -json` prints"),
         ({}, "no outputs at all"),
         ({"artifacts_bucket": "b"}, "output 'artifacts_bucket' has no 'value'"),
-        ({"artifacts_bucket": {"value": "b"}}, "missing output(s) glue_jobs, library_key, workflow_name"),
+        (
+            {"artifacts_bucket": {"value": "b"}},
+            "missing output(s) glue_jobs, library_key, python_modules_key, workflow_name",
+        ),
     ],
 )
 def test_bad_outputs_file(tmp_path: Path, doc: object, message: str) -> None:
@@ -576,8 +623,8 @@ def test_access_denied_on_upload_reports_every_object_and_fails(
 
     assert code == 1
     assert f"FAILED         library                s3://{BUCKET}/{LIBRARY_KEY}: access denied while uploading" in out
-    assert out.count("NOT ATTEMPTED") == 3 and "the library upload failed" in out
-    assert "0 uploaded, 0 unchanged, 4 failed" in out and "deploy FAILED" in out
+    assert out.count("NOT ATTEMPTED") == 4 and "the library upload failed" in out
+    assert "0 uploaded, 0 unchanged, 5 failed" in out and "deploy FAILED" in out
     assert "deploy succeeded" not in out and "  uploaded " not in out
     monkeypatch.setattr(settings, "INITIAL_NO_AUTH_ACTION_COUNT", float("inf"))
     assert "Contents" not in session.client("s3").list_objects_v2(Bucket=BUCKET)
@@ -600,13 +647,13 @@ def test_one_denied_script_fails_the_deploy_while_the_others_are_reported_upload
     code, out = run_deploy(deployer, targets, options)
 
     assert code == 1
-    assert "3 uploaded, 0 unchanged, 1 failed" in out
+    assert "4 uploaded, 0 unchanged, 1 failed" in out
     assert f"FAILED         raw_to_transform       s3://{BUCKET}/glue/scripts/raw_to_transform.py: access denied" in out
     assert "deploy FAILED" in out
     # a re-run with the permission fixed uploads only what is missing
     monkeypatch.setattr(settings, "INITIAL_NO_AUTH_ACTION_COUNT", float("inf"))
     code, out = run_deploy(session, targets, options)
-    assert code == 0 and "1 uploaded, 3 unchanged" in out
+    assert code == 0 and "1 uploaded, 4 unchanged" in out
 
 
 def test_access_denied_reading_the_bucket_stops_before_any_upload(
@@ -651,9 +698,7 @@ def test_glue_access_denied_in_the_shape_aws_sends_it(targets: deploy.Targets) -
 def test_start_with_moto_starts_the_workflow_and_stops_following_at_the_timeout(
     session: Any, targets: deploy.Targets, options: deploy.Options
 ) -> None:
-    start = deploy.Options(
-        package_root=options.package_root, build_dir=options.build_dir, start=True, timeout=0.0, poll_interval=0.01
-    )
+    start = dataclasses.replace(options, start=True, timeout=0.0, poll_interval=0.01)
 
     code, out = run_deploy(session, targets, start)
 
@@ -675,7 +720,7 @@ def test_start_is_not_attempted_when_the_deploy_failed(
     session: Any, targets: deploy.Targets, options: deploy.Options
 ) -> None:
     session.client("glue").delete_job(JobName=job_name("raw_to_transform"))
-    start = deploy.Options(package_root=options.package_root, build_dir=options.build_dir, start=True)
+    start = dataclasses.replace(options, start=True)
     code, out = run_deploy(session, targets, start)
     assert code == 1 and "deploy FAILED: not starting the workflow" in out
     assert session.client("glue").get_workflow_runs(Name=targets.workflow_name)["Runs"] == []
@@ -870,4 +915,61 @@ def test_rollback_by_copying_the_previous_version_back(
     assert hashlib.sha256(restored["Body"].read()).hexdigest() == good["Metadata"]["sha256"]
     values.write_bytes(original)  # the good tree again: the deploy sees the rolled-back object as current
     code, out = run_deploy(session, targets, options)
-    assert code == 0 and "0 uploaded, 4 unchanged" in out
+    assert code == 0 and "0 uploaded, 5 unchanged" in out
+
+
+# ------------------------------------------------------------------------------------------------
+# The zip of wheels (requirements-glue.txt)
+
+
+def test_a_loose_requirement_is_refused_with_its_line(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements-glue.txt"
+    requirements.write_text("PyYAML==6.0.2\n# a comment\ncuallee>=0.15\n", encoding="utf-8")
+    with pytest.raises(deploy.DeployError, match=r"requirements-glue.txt:3: 'cuallee>=0.15' is not pinned"):
+        deploy.pinned_requirements(requirements)
+
+
+def test_only_missing_wheels_are_downloaded_for_glues_platform(tmp_path: Path, wheels: tuple[Path, Path]) -> None:
+    requirements, wheel_dir = wheels
+    requirements.write_text("toolz==1.2.0\ncuallee==0.15.4\n", encoding="utf-8")
+    calls: list[list[str]] = []
+
+    def pip(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        calls.append(command)
+        (wheel_dir / "cuallee-0.15.4-py3-none-any.whl").write_bytes(b"cuallee")
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    got = deploy.fetch_wheels(requirements, wheel_dir, run=pip)
+
+    assert [w.name for w in got] == ["toolz-1.2.0-py3-none-any.whl", "cuallee-0.15.4-py3-none-any.whl"]
+    pip_download = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--no-deps"]
+    platform = ["--platform", "manylinux2014_x86_64", "--python-version", "3.11", "--implementation", "cp"]
+    assert calls == [[*pip_download, *platform, "-d", str(wheel_dir), "cuallee==0.15.4"]]
+    assert deploy.fetch_wheels(requirements, wheel_dir, run=pip) == got and len(calls) == 1  # nothing missing now
+
+
+def test_a_failed_wheel_download_says_what_and_why(tmp_path: Path, wheels: tuple[Path, Path]) -> None:
+    requirements, wheel_dir = wheels
+    requirements.write_text("cuallee==0.15.4\n", encoding="utf-8")
+
+    def pip(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(command, 1, "", "ERROR: No matching distribution found for cuallee==0.15.4")
+
+    with pytest.raises(deploy.DeployError) as error:
+        deploy.fetch_wheels(requirements, wheel_dir, run=pip)
+    assert str(error.value) == (
+        f"pip could not download the Glue wheels cuallee==0.15.4 into {wheel_dir} (PyPI reachable?): "
+        "ERROR: No matching distribution found for cuallee==0.15.4"
+    )
+
+
+def test_the_zip_of_wheels_is_named_for_glue_and_rebuilt_only_when_a_wheel_changes(
+    tmp_path: Path, wheels: tuple[Path, Path]
+) -> None:
+    requirements, wheel_dir = wheels
+    first = deploy.build_python_modules(requirements, wheel_dir, tmp_path / "out")
+    again = deploy.build_python_modules(requirements, wheel_dir, tmp_path / "out")
+    assert first.path.name.endswith(".gluewheels.zip") and first.files == 2 and not first.cached
+    assert again.cached and again.path == first.path
+    (wheel_dir / "toolz-1.2.0-py3-none-any.whl").write_bytes(b"another build")
+    assert deploy.build_python_modules(requirements, wheel_dir, tmp_path / "out").path != first.path

@@ -184,8 +184,6 @@ module "glue_jobs" {
   schedule               = var.glue_schedule
   schedule_enabled       = var.glue_schedule_enabled
   shared_tables          = local.job_shared_tables
-  # The job library's packages Glue 5.1 lacks; pinned as in requirements.txt (a test compares).
-  additional_python_modules = ["cuallee==0.15.4"]
 }
 
 module "lake_formation" {

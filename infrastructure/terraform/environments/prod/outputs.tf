@@ -26,6 +26,11 @@ output "library_key" {
   value       = module.glue_jobs.glue_jobs_library_key
 }
 
+output "python_modules_key" {
+  description = "Key of the zip of wheels (--additional-python-modules) in the artifacts bucket."
+  value       = module.glue_jobs.glue_jobs_python_modules_key
+}
+
 output "workflow_name" {
   description = "Glue workflow that runs the three jobs in order."
   value       = module.glue_jobs.glue_jobs_workflow_name

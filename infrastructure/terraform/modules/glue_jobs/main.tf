@@ -43,24 +43,25 @@ locals {
 
   common_arguments = merge(
     {
-      "--job-language"                     = "python"
-      "--env"                              = var.environment
-      "--landing_uri"                      = var.zone_uris["landing"]
-      "--raw_uri"                          = var.zone_uris["raw"]
-      "--transform_uri"                    = var.zone_uris["transform"]
-      "--analytics_uri"                    = var.zone_uris["analytics"]
-      "--state_uri"                        = var.state_uri
-      "--extra-py-files"                   = "s3://${var.artifacts_bucket}/${var.library_key}"
-      "--enable-metrics"                   = "true"
-      "--enable-continuous-cloudwatch-log" = "true"
-      "--enable-continuous-log-filter"     = "true"
-      "--job-bookmark-option"              = "job-bookmark-disable"
-      "--datalake-formats"                 = "iceberg"
-      "--conf"                             = local.iceberg_conf
-      "--TempDir"                          = "s3://${var.artifacts_bucket}/${var.temp_prefix}"
+      "--job-language"   = "python"
+      "--env"            = var.environment
+      "--landing_uri"    = var.zone_uris["landing"]
+      "--raw_uri"        = var.zone_uris["raw"]
+      "--transform_uri"  = var.zone_uris["transform"]
+      "--analytics_uri"  = var.zone_uris["analytics"]
+      "--state_uri"      = var.state_uri
+      "--extra-py-files" = "s3://${var.artifacts_bucket}/${var.library_key}"
+      # Pinned wheels from the artifacts bucket, installed without an index: a job start needs no PyPI
+      # (a job in a VPC without internet still starts). See the python_modules_key variable.
+      "--additional-python-modules"       = "s3://${var.artifacts_bucket}/${var.python_modules_key}"
+      "--python-modules-installer-option" = "--no-index"
+      "--enable-metrics"                  = "true"
+      "--job-bookmark-option"             = "job-bookmark-disable"
+      "--datalake-formats"                = "iceberg"
+      "--conf"                            = local.iceberg_conf
+      "--TempDir"                         = "s3://${var.artifacts_bucket}/${var.temp_prefix}"
     },
     { for zone, db in var.databases : "--${zone}_database" => db },
-    length(var.additional_python_modules) > 0 ? { "--additional-python-modules" = join(",", var.additional_python_modules) } : {},
   )
 
   default_arguments = {
@@ -123,7 +124,7 @@ data "aws_iam_policy_document" "job" {
   statement {
     sid       = "ReadCode"
     actions   = ["s3:GetObject"]
-    resources = ["${local.artifacts_arn}/${var.script_prefix}*", "${local.artifacts_arn}/${var.library_key}"]
+    resources = ["${local.artifacts_arn}/${var.script_prefix}*", "${local.artifacts_arn}/${var.library_key}", "${local.artifacts_arn}/${var.python_modules_key}"]
   }
 
   statement {
@@ -139,7 +140,7 @@ data "aws_iam_policy_document" "job" {
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = [var.script_prefix, "${var.script_prefix}*", var.temp_prefix, "${var.temp_prefix}*", var.library_key]
+      values   = [var.script_prefix, "${var.script_prefix}*", var.temp_prefix, "${var.temp_prefix}*", var.library_key, var.python_modules_key]
     }
   }
 

@@ -47,3 +47,8 @@ output "glue_jobs_shared_tables" {
   description = "Per job key: the tables it writes outside its own zone (for Lake Formation grants)."
   value       = var.shared_tables
 }
+
+output "glue_jobs_python_modules_key" {
+  description = "Key of the zip of wheels the jobs install (--additional-python-modules)."
+  value       = var.python_modules_key
+}

@@ -210,13 +210,15 @@ variable "iceberg_catalog" {
   }
 }
 
-variable "additional_python_modules" {
-  description = "Python packages the job library needs beyond Glue's own (pinned name==version), installed by Glue from PyPI at job start."
-  type        = list(string)
-  default     = []
+variable "python_modules_key" {
+  description = "Key of the zip of wheels (the packages the job library needs beyond Glue 5.1's own, built and uploaded by deploy_glue_jobs.py) passed in --additional-python-modules and installed with pip --no-index."
+  type        = string
+  default     = "glue/lib/python-modules.gluewheels.zip"
 
+  # A zip of wheels is recognised by its .gluewheels.zip name (Glue 5.0 and later):
+  # https://docs.aws.amazon.com/glue/latest/dg/aws-glue-programming-python-libraries.html#glue-python-library-zip-of-wheels-appendix
   validation {
-    condition     = alltrue([for m in var.additional_python_modules : can(regex("^[A-Za-z0-9_.-]+==[0-9][A-Za-z0-9.]*$", m))])
-    error_message = "additional_python_modules entries must be pinned as name==version."
+    condition     = endswith(var.python_modules_key, ".gluewheels.zip")
+    error_message = "python_modules_key must name a .gluewheels.zip archive (a zip of wheels)."
   }
 }
