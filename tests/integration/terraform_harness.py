@@ -27,7 +27,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 TERRAFORM_ROOT = REPO / "infrastructure" / "terraform"
 ENVIRONMENTS = ("dev", "prod")
-MODULES = ("data_zones", "glue_catalog", "glue_jobs", "lake_formation", "athena", "monitoring")
+MODULES = ("data_zones", "lake_settings", "glue_catalog", "glue_jobs", "lake_formation", "athena", "monitoring")
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 MIRROR_CANDIDATES = (Path("/opt/tf-plugins"), Path.home() / ".terraform.d" / "plugins")
 # What an environment reads from outside infrastructure/ (relative to the repository root).

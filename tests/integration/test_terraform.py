@@ -48,6 +48,9 @@ pytestmark = [pytest.mark.terraform, pytest.mark.timeout(600)]
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's account: the provider's allowed_account_ids check passes for real
 ORG, ENV = "energylake", "dev"
+# Terraform runs as this assumed role, as in CI; it is the one Lake Formation admin of the test apply.
+DEPLOYER = f"arn:aws:iam::{ACCOUNT}:role/terraform-deployer"
+VARIABLES = [f"-var=account_id={ACCOUNT}", f"-var=region={REGION}", f'-var=lake_formation_admins=["{DEPLOYER}"]']
 CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
 
 # Resources moto 5.1.15 cannot create, left out of the apply (-target lists every other one).
@@ -147,8 +150,7 @@ def deployment(terraform: Terraform, workspace: Workspace) -> Iterator[Deploymen
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
     try:
-        # Terraform runs as an assumed role, as it would in CI, so the Lake Formation admin it
-        # adds (the session issuer) is a role ARN.
+        # Terraform runs as an assumed role (DEPLOYER), as it would in CI.
         base = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
         role = base.client("iam", endpoint_url=endpoint).create_role(
             RoleName="terraform-deployer",
@@ -172,7 +174,7 @@ def deployment(terraform: Terraform, workspace: Workspace) -> Iterator[Deploymen
         for module, text in MODULE_OVERRIDES.items():
             (workspace.module(module) / "moto_override.tf").write_text(text)
 
-        variables = [f"-var=account_id={ACCOUNT}", f"-var=region={REGION}"]
+        variables = VARIABLES
         terraform.run(directory, "init", "-input=false")
         terraform.run(directory, "plan", "-input=false", "-out=full.tfplan", *variables)
         plan = terraform.json(directory, "show", "full.tfplan")
@@ -818,6 +820,91 @@ def test_data_quality_rulesets_are_the_generated_dqdl(deployment: Deployment) ->
     assert all("${" not in r for r in got.values())
 
 
+# ---------------------------------------------------------------------------------------------
+# Lake Formation's account settings (issue 13, defect 4)
+
+SETTINGS = "module.lake_settings.aws_lakeformation_data_lake_settings.this"
+
+
+def dependency_graph(deployment: Deployment) -> dict[str, set[str]]:
+    """node -> the nodes it depends on, from `terraform graph -type=plan` ("[root] a" -> "[root] b": a needs b)."""
+    dot = deployment.terraform.run(deployment.directory, "graph", "-type=plan").stdout
+    edges: dict[str, set[str]] = {}
+    for source, target in re.findall(r'"\[root\] ([^"]+)" -> "\[root\] ([^"]+)"', dot):
+        edges.setdefault(source, set()).add(target)
+    return edges
+
+
+def ancestors(graph: dict[str, set[str]], node: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [node]
+    while todo:
+        for parent in graph.get(todo.pop(), ()):
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
+
+
+def test_lake_formation_settings_come_before_every_database_and_table(deployment: Deployment) -> None:
+    """Lake Formation applies its settings to the databases and tables created after them; one created
+    before keeps IAMAllowedPrincipals' full access, so IAM alone decides who reads it
+    (https://docs.aws.amazon.com/lake-formation/latest/dg/change-settings.html). So every database and
+    table resource must depend, in Terraform's graph, on the settings."""
+    graph = dependency_graph(deployment)
+    catalog = sorted(
+        node
+        for node in set(graph) | set().union(*graph.values())
+        if re.search(r"\.aws_glue_catalog_(database|table)\.[a-z_]+( \(expand\))?$", node)
+    )
+    assert len(catalog) >= 2, catalog
+    settings = {node for node in set().union(*graph.values()) if ".aws_lakeformation_data_lake_settings." in node}
+    assert settings, "no Lake Formation settings node in the graph"
+    assert [node for node in catalog if not ancestors(graph, node) & settings] == []
+
+
+def test_no_iam_allowed_principals_on_the_lake(deployment: Deployment) -> None:
+    """IAMAllowedPrincipals with a permission makes IAM policies alone decide access (the default Lake
+    Formation gives new databases and tables unless the settings say otherwise:
+    https://docs.aws.amazon.com/lake-formation/latest/dg/change-settings.html)."""
+    settings = deployment.planned(SETTINGS)[SETTINGS]
+    assert not settings.get("create_database_default_permissions")
+    assert not settings.get("create_table_default_permissions")
+    # Every planned grant's principal is a role this plan creates (unknown until apply) or a literal ARN.
+    grants = deployment.planned("module.lake_formation.aws_lakeformation_permissions")
+    assert grants and all(g.get("principal", "arn:").startswith("arn:") for g in grants.values())
+    applied = deployment.client("lakeformation").list_permissions()["PrincipalResourcePermissions"]
+    principals = {g["Principal"]["DataLakePrincipalIdentifier"] for g in applied}
+    assert applied and all(p.startswith(f"arn:aws:iam::{ACCOUNT}:role/") for p in principals), principals
+
+
+def test_the_lake_formation_admins_are_exactly_the_configured_list(deployment: Deployment) -> None:
+    """PutDataLakeSettings replaces the admin list wholesale
+    (https://docs.aws.amazon.com/lake-formation/latest/APIReference/API_PutDataLakeSettings.html): the list
+    must not depend on who applies, or an apply by a person drops the CI role."""
+    assert deployment.planned(SETTINGS)[SETTINGS]["admins"] == [DEPLOYER]
+    settings = deployment.client("lakeformation").get_data_lake_settings()["DataLakeSettings"]
+    assert [a["DataLakePrincipalIdentifier"] for a in settings["DataLakeAdmins"]] == [DEPLOYER]
+
+
+def test_a_plan_by_a_principal_outside_the_admin_list_stops(deployment: Deployment) -> None:
+    others = f'-var=lake_formation_admins=["arn:aws:iam::{ACCOUNT}:role/ci"]'
+    done = deployment.terraform.run(
+        deployment.directory,
+        "plan",
+        "-input=false",
+        "-refresh=false",
+        f"-var=account_id={ACCOUNT}",
+        f"-var=region={REGION}",
+        others,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert f"The principal running Terraform ({DEPLOYER}) is not in lake_formation_admins" in " ".join(
+        done.stderr.split()
+    )
+
+
 def test_lake_formation_grants_equal_the_local_query_grants(deployment: Deployment) -> None:
     """Evaluate the planned LF-tags and tag policies, column by column, and compare them with
     energy_lake.etl.governance.grants, which `energy-lake query --as` enforces."""
@@ -872,6 +959,30 @@ def test_lake_formation_grants_equal_the_local_query_grants(deployment: Deployme
                 table = f"{zone_of_db[grant['table'][0]['database_name']]}.{grant['table'][0]['name']}"
                 effective[table] = set(tables[table])
         assert effective == {t: set(c) for t, c in grants(persona).items()}, persona
+
+
+def test_every_writer_may_write_data_in_the_zone_of_every_table_it_writes(deployment: Deployment) -> None:
+    """DATA_LOCATION_ACCESS where a job writes: its zones and those of the shared tables it commits to
+    (issue 13, defect 7: every job writes analytics.quality_results, only the analytics job could)."""
+    prefix = "module.lake_formation.aws_lakeformation_permissions."
+    zone_of_db = {db: zone for zone, db in deployment.outputs["glue_databases"].items()}
+    writes: dict[str, set[str]] = {}
+    for address, grant in deployment.planned(f"{prefix}tables[").items():
+        grantee = address.split('"')[1]
+        if grantee.startswith("writer/"):
+            (policy,) = grant["lf_tag_policy"]
+            zones = next(set(e["values"]) for e in policy["expression"] if e["key"] == "zone")
+            writes.setdefault(grantee.split("/")[1], set()).update(zones)
+    for address, grant in deployment.planned(f"{prefix}named_tables[").items():
+        grantee = address.split('"')[1]
+        if grantee.startswith("writer/") and "INSERT" in grant["permissions"]:
+            writes.setdefault(grantee.split("/")[1], set()).add(zone_of_db[grant["table"][0]["database_name"]])
+    locations: dict[str, set[str]] = {}
+    for address in deployment.planned(f"{prefix}writer_locations["):
+        job, zone = address.split('"')[1].split("/")
+        locations.setdefault(job, set()).add(zone)
+    assert set(writes) == set(JOBS) and "analytics" in writes["landing_to_raw"]
+    assert locations == writes
 
 
 def test_deploy_glue_jobs_against_the_applied_environment(deployment: Deployment, tmp_path: Path) -> None:
@@ -936,8 +1047,7 @@ def test_destroy_removes_everything(deployment: Deployment) -> None:
         "-input=false",
         "-auto-approve",
         "-parallelism=20",
-        f"-var=account_id={ACCOUNT}",
-        f"-var=region={REGION}",
+        *VARIABLES,
         timeout=200,
     )
     assert tf.run(directory, "state", "list").stdout.split() == []

@@ -119,8 +119,7 @@ locals {
   zone_uris = { for z, b in local.zone_bucket_names : z => "s3://${b}" }
   state_uri = "${local.zone_uris["raw"]}/_lake"
 
-  lake_formation_admins = distinct(concat(var.lake_formation_admins, [data.aws_iam_session_context.current.issuer_arn]))
-  persona_trusted       = length(var.persona_trusted_principals) > 0 ? var.persona_trusted_principals : ["arn:aws:iam::${var.account_id}:root"]
+  persona_trusted = length(var.persona_trusted_principals) > 0 ? var.persona_trusted_principals : ["arn:aws:iam::${var.account_id}:root"]
 }
 
 module "data_zones" {
@@ -144,8 +143,17 @@ module "data_zones" {
   deletion_protection = var.deletion_protection
 }
 
+# First: a database or table created before these settings keeps IAMAllowedPrincipals' access.
+module "lake_settings" {
+  source = "../../modules/lake_settings"
+
+  admins             = var.lake_formation_admins
+  applying_principal = data.aws_iam_session_context.current.issuer_arn
+}
+
 module "glue_catalog" {
-  source = "../../modules/glue_catalog"
+  source     = "../../modules/glue_catalog"
+  depends_on = [module.lake_settings]
 
   name_prefix  = local.name_prefix
   region       = var.region
@@ -187,11 +195,11 @@ module "glue_jobs" {
 }
 
 module "lake_formation" {
-  source = "../../modules/lake_formation"
+  source     = "../../modules/lake_formation"
+  depends_on = [module.lake_settings]
 
   name_prefix                = local.name_prefix
   account_id                 = var.account_id
-  admins                     = local.lake_formation_admins
   databases                  = module.glue_catalog.glue_catalog_databases
   zone_bucket_arns           = { for z in local.catalogued_zones : z => module.data_zones.data_zones_zone_bucket_arns[z] }
   kms_key_arn                = module.data_zones.data_zones_kms_key_arn

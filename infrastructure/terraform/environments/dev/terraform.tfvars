@@ -5,6 +5,10 @@ region      = "eu-west-1"
 # The dev account; the provider refuses any other (allowed_account_ids). Replace with yours.
 account_id = "111111111111"
 
+# Every principal that runs terraform apply here (CI role, operators): Lake Formation's admin list is
+# exactly this (a plan by anyone else stops). Replace with yours.
+lake_formation_admins = ["arn:aws:iam::111111111111:role/energylake-dev-deployer"]
+
 glue_job_capacity = {
   landing_to_raw         = { worker_type = "G.1X", number_of_workers = 2, timeout_minutes = 60, max_retries = 0 }
   raw_to_transform       = { worker_type = "G.1X", number_of_workers = 2, timeout_minutes = 60, max_retries = 0 }

@@ -5,6 +5,10 @@ region      = "eu-west-1"
 # The prod account; the provider refuses any other (allowed_account_ids). Replace with yours.
 account_id = "222222222222"
 
+# Every principal that runs terraform apply here (CI role, operators): Lake Formation's admin list is
+# exactly this (a plan by anyone else stops). Replace with yours.
+lake_formation_admins = ["arn:aws:iam::222222222222:role/energylake-prod-deployer"]
+
 glue_job_capacity = {
   landing_to_raw         = { worker_type = "G.1X", number_of_workers = 10, timeout_minutes = 120, max_retries = 1 }
   raw_to_transform       = { worker_type = "G.1X", number_of_workers = 10, timeout_minutes = 120, max_retries = 1 }

@@ -45,9 +45,8 @@ variable "tags" {
 }
 
 variable "lake_formation_admins" {
-  description = "IAM role/user ARNs made Lake Formation administrators, besides the principal running Terraform."
+  description = "IAM role/user ARNs of the Lake Formation administrators: every principal that applies this environment (CI role, operators). The list replaces the account's; a plan by a principal not in it stops."
   type        = list(string)
-  default     = []
 }
 
 variable "persona_trusted_principals" {

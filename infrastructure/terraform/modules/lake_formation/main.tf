@@ -1,4 +1,4 @@
-# Lake Formation: administrators, registered zone locations, LF-tags derived from the contracts,
+# Lake Formation (after the account settings of modules/lake_settings): registered zone locations, LF-tags derived from the contracts,
 # persona roles and their grants by LF-tag policy (from src/contracts/personas.yaml), data cells
 # filters that keep pii columns from personas without the restricted classification, the grants
 # the Glue jobs need to read and commit to the Iceberg tables, and those of the table optimizers.
@@ -93,12 +93,6 @@ locals {
   ])
 }
 
-resource "aws_lakeformation_data_lake_settings" "this" {
-  admins = var.admins
-  # No create_database/table_default_permissions: IAMAllowedPrincipals gets nothing on new
-  # databases and tables, so Lake Formation grants alone decide who reads what.
-}
-
 # ---------------------------------------------------------------------------------------------
 # Registered locations: the catalogued zone buckets, with a role Lake Formation vends access from.
 # ---------------------------------------------------------------------------------------------
@@ -155,7 +149,7 @@ resource "aws_lakeformation_resource" "this" {
   arn      = each.value
   role_arn = aws_iam_role.data_access.arn
 
-  depends_on = [aws_iam_role_policy.data_access, aws_lakeformation_data_lake_settings.this]
+  depends_on = [aws_iam_role_policy.data_access]
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -167,8 +161,6 @@ resource "aws_lakeformation_lf_tag" "this" {
 
   key    = each.key
   values = each.value
-
-  depends_on = [aws_lakeformation_data_lake_settings.this]
 }
 
 resource "aws_lakeformation_resource_lf_tags" "database" {
@@ -266,8 +258,6 @@ resource "aws_lakeformation_data_cells_filter" "this" {
       all_rows_wildcard {}
     }
   }
-
-  depends_on = [aws_lakeformation_data_lake_settings.this]
 }
 
 resource "aws_lakeformation_permissions" "filter" {
@@ -341,13 +331,15 @@ resource "aws_lakeformation_permissions" "named_tables" {
     database_name = var.tables[each.value.table].database
     name          = var.tables[each.value.table].name
   }
-
-  depends_on = [aws_lakeformation_data_lake_settings.this]
 }
 
+# A job writes data files in its zones and in the zones of the further tables it writes (every job
+# writes the shared quality_results table in the analytics zone).
 resource "aws_lakeformation_permissions" "writer_locations" {
   for_each = merge([
-    for job, w in var.writers : { for z in w.zones : "${job}/${z}" => { role_arn = w.role_arn, zone = z } }
+    for job, w in var.writers : {
+      for z in distinct(concat(w.zones, [for t in w.tables : var.tables[t].zone])) : "${job}/${z}" => { role_arn = w.role_arn, zone = z }
+    }
   ]...)
 
   principal   = each.value.role_arn

@@ -18,16 +18,6 @@ variable "account_id" {
   }
 }
 
-variable "admins" {
-  description = "ARNs of the Lake Formation administrators (IAM roles or users); include the principal that runs Terraform."
-  type        = list(string)
-
-  validation {
-    condition     = length(var.admins) > 0 && alltrue([for a in var.admins : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$", a))])
-    error_message = "admins must be a non-empty list of IAM role or user ARNs."
-  }
-}
-
 variable "databases" {
   description = "Glue database per catalogued zone (raw, transform, analytics); the zone LF-tag values are these keys."
   type        = map(string)
