@@ -1,7 +1,8 @@
 """The lake's incremental state: what each current partition was built from, kept in Iceberg tables.
 
-- ``raw.ingest_log``: one row per landing file in the current raw partitions (its fingerprint and what
-  its rows became). A raw partition's version is the run that ingested it.
+- ``raw.ingest_log``: one row per landing file in the current raw partitions (its content fingerprint,
+  the storage version it was read at, and what its rows became). A raw partition's version is the
+  run that ingested it.
 - ``analytics.build_log``: one row per current transform and analytics partition: the run that built
   it and the input partitions (with their versions) it was built from.
 
@@ -52,7 +53,8 @@ class IngestedFile:
     entity: str
     ingest_date: str
     source_file: str
-    fingerprint: str
+    fingerprint: str  # sha256 of the content
+    storage_version: str  # storage.StoredFile.version when listed: the S3 ETag, locally size/mtime/ctime/inode
     duplicate_of: str | None
     size_bytes: int
     rows_read: int
@@ -78,6 +80,7 @@ class LakeState:
                 date.fromisoformat(f.ingest_date),
                 f.source_file,
                 f.fingerprint,
+                f.storage_version,
                 f.duplicate_of,
                 f.size_bytes,
                 f.rows_read,
@@ -126,9 +129,14 @@ class StateSnapshot:
         return self._ingest
 
     def ingested_files(self, entity: str) -> dict[str, dict[str, Any]]:
-        """source_file -> {"fingerprint", "duplicate_of"} of every file in the entity's current raw partitions."""
+        """source_file -> {"fingerprint", "storage_version", "duplicate_of"} of every file in the entity's current
+        raw partitions (``storage_version`` is None on rows logged before it existed: ``landing._ingested_version``)."""
         return {
-            r["source_file"]: {"fingerprint": r["fingerprint"], "duplicate_of": r["duplicate_of"]}
+            r["source_file"]: {
+                "fingerprint": r["fingerprint"],
+                "storage_version": r["storage_version"],
+                "duplicate_of": r["duplicate_of"],
+            }
             for r in self._ingest_rows()
             if r["entity"] == entity
         }

@@ -1,8 +1,13 @@
 """Small-object storage for the lake's metadata and landing files, on a local folder or S3.
 
-Spark reads and writes the data files; this module does the rest: listing landing files, reading
-their first bytes (or streaming them whole), fingerprints, the catalog's JSON objects and the run lock. URIs are either
-local paths (``/x``, ``file:///x``) or ``s3://bucket/key``. S3 callers pass a boto3 session.
+Spark reads and writes the data files; this module does the rest: listing landing files (with a
+cheap version of each, read from the listing itself), reading their first bytes (or streaming them
+whole), the catalog's JSON objects and the run lock. URIs are either local paths (``/x``,
+``file:///x``) or ``s3://bucket/key``. S3 callers pass a boto3 session.
+
+A listed file's ``version`` says whether the object was rewritten, not what it holds: the content
+fingerprint (sha256) is the planner's, computed while it streams the files it reads anyway
+(``etl/landing.py``).
 
 The run lock needs compare-and-swap: ``read_versioned`` returns an object with its version, and
 ``create_exclusive``, ``replace_if`` and ``delete_if`` write or delete only if the object is still in
@@ -33,7 +38,12 @@ CONFLICT_ATTEMPTS = 3  # an S3 conditional request answered 409 is sent again, a
 class StoredFile:
     uri: str
     size: int
-    fingerprint: str  # content identity: sha256 locally, ETag on S3
+    # Changes whenever the object is rewritten, known without reading it: the S3 ETag; locally
+    # "<size>-<mtime_ns>-<ctime_ns>-<inode>" (``stat_version``). Not a content hash: an object
+    # encrypted with SSE-KMS or SSE-C, or created by a multipart upload, has an ETag that is not an
+    # MD5 digest of its data (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html), so
+    # equal bytes can have different versions, and the same bytes written again may get a new one.
+    version: str
 
 
 class Storage(Protocol):
@@ -79,7 +89,8 @@ class LocalStorage:
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             if any(part.startswith((".", "_")) for part in path.relative_to(root).parts):
                 continue
-            files.append(StoredFile(str(path), path.stat().st_size, _sha256(path)))
+            stat = path.stat()
+            files.append(StoredFile(str(path), stat.st_size, stat_version(stat)))
         return files
 
     def read_head(self, uri: str, size: int) -> bytes:
@@ -185,12 +196,15 @@ def _cas_guard(path: Path) -> Iterator[None]:
         os.close(fd)  # closing the descriptor releases the flock
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK_BYTES), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def stat_version(stat: os.stat_result) -> str:
+    """A local file's version, from one ``stat`` (no read): size, modification and change times, inode.
+
+    Any write moves the change time (ctime), which ``utime`` cannot set back, so content rewritten with
+    its old size and modification time restored (``cp -p``, ``rsync -t``, ``touch -r``) is still a
+    new version; a file replaced by another (a rename over it) has another inode and ctime. A version
+    that changes with the same content (touched, re-copied, chmod) only makes its date re-ingested.
+    """
+    return f"{stat.st_size}-{stat.st_mtime_ns}-{stat.st_ctime_ns}-{stat.st_ino}"
 
 
 def _split(uri: str) -> tuple[str, str]:
@@ -213,6 +227,8 @@ class S3Storage:
                 rel = obj["Key"][len(prefix) :]
                 if obj["Key"].endswith("/") or any(p.startswith((".", "_")) for p in rel.split("/")):
                     continue
+                # "The ETag reflects changes only to the contents of an object, not its metadata" (API_Object):
+                # all a version must do. It is no content hash, though (StoredFile).
                 files.append(StoredFile(f"s3://{bucket}/{obj['Key']}", obj["Size"], obj["ETag"].strip('"')))
         return sorted(files, key=lambda f: f.uri)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from energy_lake.etl.storage import LocalStorage, Storage, join
+import pytest
+
+from energy_lake.etl.storage import LocalStorage, S3Storage, Storage, join
 
 
 def test_listing_skips_hidden_and_underscore_entries(store: tuple[Storage, str]) -> None:
@@ -55,3 +58,45 @@ def test_the_head_of_an_empty_file_is_empty(store: tuple[Storage, str]) -> None:
         storage.write_text(uri, "")
     assert storage.read_head(uri, 65536) == b""
     assert list(storage.read_chunks(uri)) in ([], [b""])
+
+
+def _put(storage: Storage, uri: str, data: bytes) -> None:
+    if isinstance(storage, LocalStorage):
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        Path(uri).write_bytes(data)
+    else:
+        storage.write_text(uri, data.decode())
+
+
+def test_a_listed_version_needs_no_read_and_changes_when_the_file_is_rewritten(
+    store: tuple[Storage, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The planner compares these versions for every landing file on every run, so listing reads no file;
+    reading a file is no change; other bytes of the same size are (locally even with the old mtime put back)."""
+    storage, state = store
+    root = join(state.replace("_lake", "landing"), "a")
+    uri = join(root, "ingest_date=2026-01-01/f.csv")
+    _put(storage, uri, b"h\n1\n")
+
+    def no_read(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the listing opened a file")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Path, "open", no_read)
+        patched.setattr(Path, "read_bytes", no_read)
+        (listed,) = storage.list_files(root)
+    if isinstance(storage, S3Storage):
+        bucket, key = uri.removeprefix("s3://").split("/", 1)
+        assert listed.version == storage.s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
+    else:
+        stat = Path(uri).stat()
+        assert listed.version == f"{stat.st_size}-{stat.st_mtime_ns}-{stat.st_ctime_ns}-{stat.st_ino}"
+    assert storage.read_head(uri, 2) == b"h\n" and b"".join(storage.read_chunks(uri)) == b"h\n1\n"
+    assert storage.list_files(root) == [listed]
+
+    before = Path(uri).stat() if isinstance(storage, LocalStorage) else None
+    _put(storage, uri, b"h\n2\n")
+    if before is not None:
+        os.utime(uri, ns=(before.st_atime_ns, before.st_mtime_ns))
+    (rewritten,) = storage.list_files(root)
+    assert rewritten.size == listed.size and rewritten.version != listed.version

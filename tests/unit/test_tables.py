@@ -147,9 +147,8 @@ def test_the_ingest_log_holds_exactly_the_files_of_the_current_partitions(tables
     state = LakeState(tables)
 
     def f(day: str, name: str, fingerprint: str, valid: int) -> IngestedFile:
-        return IngestedFile(
-            "providers", day, f"providers/ingest_date={day}/{name}", fingerprint, None, 10, valid + 1, valid, 1
-        )
+        path = f"providers/ingest_date={day}/{name}"
+        return IngestedFile("providers", day, path, fingerprint, f"v-{name}", None, 10, valid + 1, valid, 1)
 
     state.record_ingest(
         "providers",
@@ -161,8 +160,16 @@ def test_the_ingest_log_holds_exactly_the_files_of_the_current_partitions(tables
     state.record_ingest("providers", ["2026-01-06"], [f("2026-01-06", "c.csv", "h3", 5)], "r2")
     snapshot = state.snapshot()
     assert snapshot.ingested_files("providers") == {
-        "providers/ingest_date=2026-01-05/a.csv": {"fingerprint": "h1", "duplicate_of": None},
-        "providers/ingest_date=2026-01-06/c.csv": {"fingerprint": "h3", "duplicate_of": None},
+        "providers/ingest_date=2026-01-05/a.csv": {
+            "fingerprint": "h1",
+            "storage_version": "v-a.csv",
+            "duplicate_of": None,
+        },
+        "providers/ingest_date=2026-01-06/c.csv": {
+            "fingerprint": "h3",
+            "storage_version": "v-c.csv",
+            "duplicate_of": None,
+        },
     }
     raw = snapshot.table("raw.providers")
     assert {pid: (p.run_id, p.rows) for pid, p in raw.partitions.items()} == {
