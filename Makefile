@@ -96,3 +96,11 @@ infra-lint: setup checkov-venv ## terraform fmt -check, checkov, module README t
 
 clean: ## Remove the local lake and caches (keeps .venv)
 	rm -rf $(LAKE) .pytest_cache .mypy_cache .ruff_cache .build spark-warehouse build
+
+# First-deploy smoke check of an environment in a sandbox account (docs/operations.md): one Glue job run,
+# a few Athena queries (a few cents), one test message to the alert topic. Never part of make test or CI.
+ENV ?= dev
+.PHONY: aws-smoke
+
+aws-smoke: $(STAMP) ## Smoke-check a deployed environment in AWS (ENV=dev): job run, personas, grants, alerts
+	$(PY) src/scripts/aws_smoke.py --env $(ENV)
