@@ -207,3 +207,42 @@ def test_every_checkov_skip_has_a_reason_and_is_listed() -> None:
     for tf, check, reason in skips:
         assert len(reason) > 20, f"{tf}: skip {check} needs a reason"
         assert check in security, f"{check} ({tf}) is not listed in docs/security.md"
+
+
+def _policy_documents(module: str) -> dict[str, Any]:
+    blocks = load(MODULES_DIR / module / "main.tf").get("data", [])
+    return {name: doc for block in blocks for name, doc in block.get("aws_iam_policy_document", {}).items()}
+
+
+def _service_trusts(module: str) -> dict[str, list[dict[str, Any]]]:
+    """The trust policies (sts:AssumeRole by a service principal) of a module, by document name."""
+    trusts: dict[str, list[dict[str, Any]]] = {}
+    for name, doc in _policy_documents(module).items():
+        for statement in doc.get("statement", []):
+            services = [p for p in statement.get("principals", []) if p.get("type") == "Service"]
+            if services and "sts:AssumeRole" in statement.get("actions", []):
+                trusts.setdefault(name, []).append(statement)
+    return trusts
+
+
+def test_roles_glue_and_lake_formation_assume_carry_no_source_conditions() -> None:
+    """Issue 13, defect 11. AWS documents the trust policies of the roles Glue and Lake Formation assume
+    without aws:SourceAccount/aws:SourceArn (https://docs.aws.amazon.com/glue/latest/dg/create-an-iam-role.html,
+    https://docs.aws.amazon.com/lake-formation/latest/dg/registration-role.html) and nowhere that these
+    services send those keys on AssumeRole: a condition they do not satisfy stops every job."""
+    trusts = {f"{m}.{n}": s for m in MODULES for n, s in _service_trusts(m).items()}
+    assert {"glue_jobs.assume", "glue_catalog.optimizer_assume", "lake_formation.data_access_assume"} <= set(trusts)
+    conditioned = {
+        name: [c["variable"] for s in statements for c in s.get("condition", [])]
+        for name, statements in trusts.items()
+        if any(c["variable"].startswith("aws:Source") for s in statements for c in s.get("condition", []))
+    }
+    assert conditioned == {}
+
+
+def test_the_lake_formation_location_role_trusts_glue_and_lake_formation() -> None:
+    """ "The role must have trust relationships with glue.amazonaws.com and lakeformation.amazonaws.com"
+    (https://docs.aws.amazon.com/lake-formation/latest/dg/registration-role.html)."""
+    (statement,) = _service_trusts("lake_formation")["data_access_assume"]
+    (principal,) = statement["principals"]
+    assert sorted(principal["identifiers"]) == ["glue.amazonaws.com", "lakeformation.amazonaws.com"]

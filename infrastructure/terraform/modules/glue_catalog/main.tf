@@ -181,17 +181,15 @@ locals {
   }
 }
 
+# No aws:Source* condition, as for the job roles (modules/glue_jobs): AWS documents no such key sent when
+# Glue assumes a role, and none in the optimizer role's requirements
+# (https://docs.aws.amazon.com/glue/latest/dg/optimization-prerequisites.html).
 data "aws_iam_policy_document" "optimizer_assume" {
   statement {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
       identifiers = ["glue.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [var.account_id]
     }
   }
 }

@@ -94,17 +94,17 @@ resource "aws_ssm_parameter" "pii_key" {
 # Roles: one per job, each limited to the zones it reads and writes.
 # ---------------------------------------------------------------------------------------------
 
+# Trusts the Glue service with no aws:SourceAccount/aws:SourceArn condition: AWS documents the Glue
+# service role's trust policy without one (https://docs.aws.amazon.com/glue/latest/dg/create-an-iam-role.html)
+# and nowhere that Glue sends those keys when it assumes a job role; a condition the service does not
+# satisfy would stop every job from starting. Who may hand this role to Glue is decided by
+# iam:PassRole, which cannot pass a role to another account.
 data "aws_iam_policy_document" "assume" {
   statement {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
       identifiers = ["glue.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [var.account_id]
     }
   }
 }

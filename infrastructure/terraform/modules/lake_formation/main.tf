@@ -97,17 +97,16 @@ locals {
 # Registered locations: the catalogued zone buckets, with a role Lake Formation vends access from.
 # ---------------------------------------------------------------------------------------------
 
+# A location-registration role "must have trust relationships with glue.amazonaws.com and
+# lakeformation.amazonaws.com", and the trust policy AWS documents for it has no aws:Source* condition
+# (https://docs.aws.amazon.com/lake-formation/latest/dg/registration-role.html). sts:SetContext, which
+# that page adds for IAM Identity Center user context, is left out: the lake has no Identity Center users.
 data "aws_iam_policy_document" "data_access_assume" {
   statement {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
-      identifiers = ["lakeformation.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [var.account_id]
+      identifiers = ["glue.amazonaws.com", "lakeformation.amazonaws.com"]
     }
   }
 }
