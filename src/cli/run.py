@@ -90,7 +90,9 @@ def run_pipeline(
         ):
             if stats is not None:
                 job_ages = ages if job == "landing_to_raw" else None
-                data += metrics.hop_metrics(job, "local", stats, ctx.quality.results, seconds[job], job_ages)
+                data += metrics.hop_metrics(
+                    job, "local", stats, ctx.quality.results, seconds[job], job_ages, ctx.quality.stopped
+                )
         doc["metrics"] = [d.to_json() for d in data]
         metrics.log_metrics(log, data)
         where = manifest.write(storage, lake.state, doc)

@@ -9,6 +9,13 @@ from __future__ import annotations
 from energy_lake.etl.job_runner import run_hop
 
 
+def exit_code(doc: dict[str, object]) -> int:
+    """0 unless the hop failed. A rejected file or a stopped promotion ends ``needs_attention`` with
+    exit 0, so the workflow's next job runs with the good data, as ``energy-lake run`` goes on; the
+    FilesRejected and PromotionsStopped alarms say it (docs/operations.md)."""
+    return 1 if doc["status"] == "failed" else 0
+
+
 def main(job: str, argv: list[str]) -> int:
     """Run ``job`` with the command line ``argv``; 0 when the hop succeeded."""
     try:  # on Glue
@@ -21,7 +28,7 @@ def main(job: str, argv: list[str]) -> int:
         from energy_lake.etl.session import local_session
 
         doc = run_hop(job, local_session(job), parse_local(argv, job))
-        return 0 if doc["status"] == "succeeded" else 1
+        return exit_code(doc)
     import boto3
 
     from energy_lake.etl.job_args import resolve_glue
@@ -32,4 +39,4 @@ def main(job: str, argv: list[str]) -> int:
     glue_job.init(args["JOB_NAME"], args)
     doc = run_hop(job, glue_context.spark_session, args, boto3.Session())
     glue_job.commit()
-    return 0 if doc["status"] == "succeeded" else 1
+    return exit_code(doc)

@@ -128,7 +128,13 @@ def run_hop(
     )
     doc["job"] = job
     data = metrics.hop_metrics(
-        job, args.get("env", "local"), result, ctx.quality.results, Decimal(str(doc["duration_seconds"])), ages
+        job,
+        args.get("env", "local"),
+        result,
+        ctx.quality.results,
+        Decimal(str(doc["duration_seconds"])),
+        ages,
+        ctx.quality.stopped,
     )
     doc["metrics"] = [d.to_json() for d in data]
     manifest.write(storage, lake.state, doc)

@@ -25,11 +25,13 @@ def build(
     error: str | None = None,
     quality: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The manifest; ``failed`` when a file was rejected, an error happened or data quality stopped a promotion."""
+    """The manifest. ``status``: ``failed`` when an error stopped the run; ``needs_attention`` when it did
+    its work but a landing file was rejected or data quality stopped a promotion (the rest went on);
+    ``succeeded`` otherwise."""
     rejected = [r for stats in raw.values() for r in stats.get("rejected_files", [])]
     quality = quality or {"rules_evaluated": 0, "passed": 0, "warnings": 0, "failures": 0, "stopped": [], "results": []}
     finished = datetime.now(UTC)
-    status = "failed" if error or rejected or quality["stopped"] else "succeeded"
+    status = "failed" if error else "needs_attention" if rejected or quality["stopped"] else "succeeded"
     return {
         "run_id": run_id,
         "status": status,

@@ -6,7 +6,11 @@ monitoring module's alarms (infrastructure/terraform/modules/monitoring) watch:
 
 - quarantine ratio: ``ROWS_QUARANTINED / ROWS_READ`` (Sum), ``Job=landing_to_raw``, per entity;
 - freshness: ``LATEST_INGEST_AGE_HOURS`` (Maximum), ``Job=landing_to_raw``, per entity: hours between
-  now and the newest ingest date the lake holds for the entity; no data counts as stale.
+  now and the newest ingest date the lake holds for the entity; no data counts as stale;
+- rejected files: ``FILES_REJECTED`` (Sum), ``Job=landing_to_raw``, per entity: landing files the run
+  could not read (the job still succeeds and the rest of the day goes on: docs/operations.md);
+- stopped promotions: ``PROMOTIONS_STOPPED`` (Sum), per job: tables a failing data quality rule kept
+  at their last good version in this run.
 
 The dashboard also plots ``ROWS_VALID``, ``OUTPUT_ROWS``, ``DURATION_SECONDS`` and ``RULE_FAILURES``
 per job. A test (tests/integration/test_infra_crosscheck.py) fails if Terraform names a metric,
@@ -28,6 +32,8 @@ OUTPUT_ROWS = "OutputRows"
 DURATION_SECONDS = "DurationSeconds"
 RULE_FAILURES = "RuleFailures"
 LATEST_INGEST_AGE_HOURS = "LatestIngestAgeHours"
+FILES_REJECTED = "FilesRejected"
+PROMOTIONS_STOPPED = "PromotionsStopped"
 
 DIMENSIONS = (DIMENSION_ENVIRONMENT, DIMENSION_JOB, DIMENSION_ENTITY)
 METRICS = (
@@ -38,4 +44,6 @@ METRICS = (
     DURATION_SECONDS,
     RULE_FAILURES,
     LATEST_INGEST_AGE_HOURS,
+    FILES_REJECTED,
+    PROMOTIONS_STOPPED,
 )

@@ -73,6 +73,7 @@ def _entity_figures(job: str, stats: Mapping[str, Any]) -> dict[str, dict[str, i
                 M.ROWS_VALID: int(s["rows_valid"]),
                 M.ROWS_QUARANTINED: int(s["rows_quarantined"]),
                 M.OUTPUT_ROWS: int(s["rows_valid"]),
+                M.FILES_REJECTED: len(s.get("rejected_files", [])),
             }
     elif job == "raw_to_transform":
         for entity, s in stats.items():
@@ -89,8 +90,9 @@ def hop_metrics(
     results: Sequence[RuleResult],
     duration_seconds: Decimal,
     ingest_ages: Mapping[str, Decimal | None] | None = None,
+    stopped: Sequence[Mapping[str, Any]] = (),
 ) -> list[Datum]:
-    """Every datum one job run publishes."""
+    """Every datum one job run publishes; ``stopped``: the run's stopped promotions (``QualityLog.stopped``)."""
     job_dims = ((M.DIMENSION_ENVIRONMENT, environment), (M.DIMENSION_JOB, job))
     data: list[Datum] = []
     figures = _entity_figures(job, stats)
@@ -110,6 +112,7 @@ def hop_metrics(
     data.append(Datum(M.OUTPUT_ROWS, Decimal(output), COUNT, job_dims))
     data.append(Datum(M.DURATION_SECONDS, duration_seconds, SECONDS, job_dims))
     data.append(Datum(M.RULE_FAILURES, Decimal(sum(failures.values())), COUNT, job_dims))
+    data.append(Datum(M.PROMOTIONS_STOPPED, Decimal(sum(s["hop"] == job for s in stopped)), COUNT, job_dims))
     return data
 
 

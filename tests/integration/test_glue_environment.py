@@ -13,7 +13,9 @@ what a job gets on AWS:
   parser (``tests/glue_env/launcher.py``) and every argument name Terraform sets for the job.
 
 They run the whole pipeline on a local lake, their metrics going to a moto CloudWatch on 127.0.0.1, and
-must build the same lake as ``energy-lake run``.
+must build the same lake as ``energy-lake run``. One landing file is unreadable (0 bytes): on both sides it
+is rejected and the day's other files go on through every hop (issue 13, defect 10): the Glue job ends 0
+(SUCCEEDED, so the workflow's next job starts) with status ``needs_attention``, as ``energy-lake run`` goes on.
 """
 
 from __future__ import annotations
@@ -168,9 +170,13 @@ def moto_endpoint() -> Iterator[str]:
 def test_the_jobs_run_in_glue_5_1_and_build_the_lake_the_cli_builds(
     spark: Any, shipped: dict[str, Path], moto_endpoint: str, tmp_path: Path
 ) -> None:
+    landing = tmp_path / "landing"
+    shutil.copytree(LANDING, landing)
+    empty = next(landing.glob("providers/ingest_date=*/")) / "empty.csv"
+    empty.write_bytes(b"")
     lake = tmp_path / "jobs"
     values = {
-        "landing_uri": str(LANDING),
+        "landing_uri": str(landing),
         "raw_uri": str(lake / "raw"),
         "transform_uri": str(lake / "transform"),
         "analytics_uri": str(lake / "analytics"),
@@ -188,6 +194,7 @@ def test_the_jobs_run_in_glue_5_1_and_build_the_lake_the_cli_builds(
         **({"JAVA_HOME": os.environ["JAVA_HOME"]} if "JAVA_HOME" in os.environ else {}),
         "PYTHONPATH": str(shipped["library"]),  # --extra-py-files
         "AWSGLUE_DEV": str(AWSGLUE_DEV),
+        "ENERGY_LAKE_PII_KEY": os.environ["ENERGY_LAKE_PII_KEY"],  # the key the CLI run below uses (conftest)
         "PYSPARK_SUBMIT_ARGS": f"--master local[2] --conf spark.ui.enabled=false --conf "
         f"spark.sql.extensions={iceberg.EXTENSIONS} --jars {iceberg.runtime_jar()} pyspark-shell",
         "SPARK_LOCAL_IP": "127.0.0.1",
@@ -209,9 +216,13 @@ def test_the_jobs_run_in_glue_5_1_and_build_the_lake_the_cli_builds(
         assert "Traceback" not in result.stderr, result.stderr[-3000:]
         lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
         assert lines and all(line["run_id"] == lines[0]["run_id"] for line in lines)
-        assert lines[-1]["event"] == "job finished" and lines[-1]["status"] == "succeeded"
+        status = "needs_attention" if job == "landing_to_raw" else "succeeded"
+        assert (lines[-1]["event"], lines[-1]["status"]) == ("job finished", status)
     manifests = [json.loads(p.read_text()) for p in sorted((lake / "_lake" / "runs").glob("*.json"))]
     assert sorted(m["job"] for m in manifests) == sorted(JOBS)
+    (raw_manifest,) = [m for m in manifests if m["job"] == "landing_to_raw"]
+    rejected = [f["file"] for e in raw_manifest["entities"].values() for f in e["rejected_files"]]
+    assert rejected == [str(empty.relative_to(landing))]
     cloudwatch = boto3.client(
         "cloudwatch",
         endpoint_url=moto_endpoint,
@@ -222,10 +233,13 @@ def test_the_jobs_run_in_glue_5_1_and_build_the_lake_the_cli_builds(
     published = {m["MetricName"] for m in cloudwatch.list_metrics(Namespace=metric_names.NAMESPACE)["Metrics"]}
     assert published and published <= set(metric_names.METRICS)
     cli = tmp_path / "cli"
-    assert (
-        run_pipeline(lake_dir=str(cli), landing_dir=str(LANDING), through="analytics", reprocess=[], summary_json=None)
-        == 0
+    summary = tmp_path / "cli.json"
+    code = run_pipeline(
+        lake_dir=str(cli), landing_dir=str(landing), through="analytics", reprocess=[], summary_json=str(summary)
     )
+    assert code == 1  # locally one process: the rejected file is its exit code, after every hop ran
+    local = json.loads(summary.read_text())
+    assert local["status"] == "needs_attention" and local["entities"] == raw_manifest["entities"]
     assert business_content(lake) == business_content(cli)
 
 

@@ -578,7 +578,7 @@ def test_refused_files_exit_non_zero_with_clear_messages(spark, tmp_path, capsys
         "providers": [],
     }
     manifest = json.loads(summary.read_text())
-    assert manifest["status"] == "failed"
+    assert manifest["status"] == "needs_attention"
     for entity, rejected in expected.items():
         assert sorted(manifest["entities"][entity]["rejected_files"], key=lambda r: r["file"]) == rejected
         for r in rejected:

@@ -71,7 +71,7 @@ def test_a_failing_raw_rule_stops_raw_to_transform_for_its_entity_only(
     lake = tmp_path / "raw-gate"
     code, doc = run(tmp_path, lake, through="transform")
     assert code == QUALITY_STOPPED == 3
-    assert doc["status"] == "failed"
+    assert doc["status"] == "needs_attention"
     assert [(s["entity"], s["hop"], s["rules"]) for s in doc["quality"]["stopped"]] == [
         ("transactions", "raw_to_transform", ["transactions.key_unique_per_day"])
     ]

@@ -41,11 +41,13 @@ def test_landing_to_raw_metrics() -> None:
         expected[(M.ROWS_QUARANTINED, entity)] = (Decimal(s["rows_quarantined"]), "Count")
         expected[(M.OUTPUT_ROWS, entity)] = (Decimal(s["rows_valid"]), "Count")
         expected[(M.RULE_FAILURES, entity)] = (Decimal(0), "Count")  # the rule belongs to raw_to_transform
+        expected[(M.FILES_REJECTED, entity)] = (Decimal(0), "Count")
     expected[(M.LATEST_INGEST_AGE_HOURS, "providers")] = (Decimal("30.50"), "None")
     expected[(M.LATEST_INGEST_AGE_HOURS, "customers")] = (Decimal("7.25"), "None")
     expected[(M.OUTPUT_ROWS, None)] = (Decimal(65), "Count")
     expected[(M.DURATION_SECONDS, None)] = (Decimal("12.5"), "Seconds")
     expected[(M.RULE_FAILURES, None)] = (Decimal(0), "Count")
+    expected[(M.PROMOTIONS_STOPPED, None)] = (Decimal(0), "Count")
     assert got == expected
     assert len(data) == len(expected)
     for d in data:
@@ -75,6 +77,39 @@ def test_rule_failures_count_per_entity_for_the_hop_that_checks() -> None:
         (M.OUTPUT_ROWS, None): 43,
         (M.DURATION_SECONDS, None): 3,
         (M.RULE_FAILURES, None): 1,
+        (M.PROMOTIONS_STOPPED, None): 0,
+    }
+
+
+def test_rejected_files_and_stopped_promotions_are_counted_for_their_alarms() -> None:
+    """A rejected file or a stopped promotion no longer fails the job (issue 13, defect 10): the
+    FilesRejected and PromotionsStopped alarms say it, from these data."""
+    rejected = {"file": "providers/ingest_date=2026-01-05/x.csv", "rule": "bad_layout", "reason": "r"}
+    stats = {**RAW_STATS, "providers": {**RAW_STATS["providers"], "rejected_files": [rejected, rejected]}}
+    stops = [
+        {"entity": "transactions", "hop": "raw_to_transform", "rules": ["r1"], "message": "m"},
+        {"entity": "customers", "hop": "raw_to_transform", "rules": ["r2"], "message": "m"},
+        {"entity": "daily_position", "hop": "transform_to_analytics", "rules": ["r3"], "message": "m"},
+    ]
+    counted = {
+        job: {
+            (d.name, dict(d.dimensions).get(M.DIMENSION_ENTITY)): d.value
+            for d in metrics.hop_metrics(
+                job, "dev", stats if job == "landing_to_raw" else {}, [], Decimal(1), None, stops
+            )
+            if d.name in (M.FILES_REJECTED, M.PROMOTIONS_STOPPED)
+        }
+        for job in ("landing_to_raw", "raw_to_transform", "transform_to_analytics")
+    }
+    assert counted == {
+        "landing_to_raw": {
+            (M.FILES_REJECTED, "providers"): 2,
+            (M.FILES_REJECTED, "customers"): 0,
+            (M.FILES_REJECTED, "transactions"): 0,
+            (M.PROMOTIONS_STOPPED, None): 0,
+        },
+        "raw_to_transform": {(M.PROMOTIONS_STOPPED, None): 2},
+        "transform_to_analytics": {(M.PROMOTIONS_STOPPED, None): 1},
     }
 
 
@@ -109,7 +144,7 @@ def _get(cloudwatch: Any, name: str, dims: dict[str, str], stat: str = "Sum") ->
 def test_published_metrics_come_back_from_cloudwatch(cloudwatch: Any) -> None:
     ages = {"providers": Decimal("30.50"), "customers": Decimal("7.25"), "transactions": Decimal("1.00")}
     data = metrics.hop_metrics("landing_to_raw", "dev", RAW_STATS, [], Decimal("12.5"), ages)
-    assert metrics.publish(cloudwatch, data, NOW) == len(data) == 21  # more than one batch of 20
+    assert metrics.publish(cloudwatch, data, NOW) == len(data) == 25  # more than one batch of 20
     base = {M.DIMENSION_ENVIRONMENT: "dev", M.DIMENSION_JOB: "landing_to_raw"}
     for entity, s in RAW_STATS.items():
         dims = {**base, M.DIMENSION_ENTITY: entity}
@@ -133,10 +168,11 @@ def test_metrics_are_json_log_lines_with_the_run_id() -> None:
     metrics.log_metrics(Logger("r-1", json_stream=stream, human_stream=terminal), data)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert terminal.getvalue() == ""
-    assert [(x["run_id"], x["event"], x["metric"], x["value"]) for x in lines[-3:]] == [
+    assert [(x["run_id"], x["event"], x["metric"], x["value"]) for x in lines[-4:]] == [
         ("r-1", "metric", M.OUTPUT_ROWS, "6"),
         ("r-1", "metric", M.DURATION_SECONDS, "2"),
         ("r-1", "metric", M.RULE_FAILURES, "0"),
+        ("r-1", "metric", M.PROMOTIONS_STOPPED, "0"),
     ]
     assert all(x["namespace"] == M.NAMESPACE and x["Job"] == "transform_to_analytics" for x in lines)
 

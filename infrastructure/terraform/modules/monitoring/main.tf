@@ -1,5 +1,5 @@
 # Monitoring: Glue job failures (EventBridge -> KMS-encrypted SNS topic), CloudWatch alarms on job
-# failures, quarantine ratio and freshness, and a dashboard. The custom metric names are those of
+# failures, quarantine ratio, freshness, rejected files and stopped promotions, and a dashboard. The custom metric names are those of
 # src/etl/metric_names.py (a test cross-checks them).
 
 locals {
@@ -18,6 +18,8 @@ locals {
     duration_seconds        = "DurationSeconds"
     rule_failures           = "RuleFailures"
     latest_ingest_age_hours = "LatestIngestAgeHours"
+    files_rejected          = "FilesRejected"
+    promotions_stopped      = "PromotionsStopped"
   }
 
   failed_states = ["FAILED", "TIMEOUT", "STOPPED"]
@@ -174,6 +176,46 @@ resource "aws_cloudwatch_metric_alarm" "freshness" {
   threshold           = var.freshness_threshold_hours
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = var.schedule_enabled ? "breaching" : "notBreaching"
+  alarm_actions       = [aws_sns_topic.this.arn]
+}
+
+# A rejected file or a stopped promotion does not fail the job (the rest of the day goes on, as
+# locally: docs/operations.md), so these alarms say it. Published once per run: daily periods, one
+# period is enough, and a day without a run is not a rejection.
+resource "aws_cloudwatch_metric_alarm" "files_rejected" {
+  for_each = local.entity_dimensions
+
+  alarm_name          = "${var.name_prefix}-files-rejected-${each.key}"
+  alarm_description   = "A ${each.key} landing file could not be read (layout, encoding, header, empty): the run manifest's rejected_files says which and why; the other files went on."
+  namespace           = local.namespace
+  metric_name         = local.metric.files_rejected
+  dimensions          = each.value
+  statistic           = "Sum"
+  period              = 86400
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.this.arn]
+}
+
+resource "aws_cloudwatch_metric_alarm" "promotions_stopped" {
+  for_each = var.job_names
+
+  alarm_name        = "${var.name_prefix}-promotions-stopped-${replace(each.key, "_", "-")}"
+  alarm_description = "A failing data quality rule kept a table of ${each.value} at its last good version: see analytics.quality_results and the run manifest's quality.stopped."
+  namespace         = local.namespace
+  metric_name       = local.metric.promotions_stopped
+  dimensions = {
+    (local.dimension.environment) = var.environment
+    (local.dimension.job)         = each.key
+  }
+  statistic           = "Sum"
+  period              = 86400
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.this.arn]
 }
 
