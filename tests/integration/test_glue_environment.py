@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,6 +139,36 @@ def _install(glue_python: Path, python: Path, wheels: list[Path]) -> subprocess.
 def _targets() -> deploy.Targets:
     jobs = tuple(deploy.GlueJobTarget(job, f"energy-local-{job}", f"glue/scripts/{job}.py") for job in JOBS)
     return deploy.Targets("artifacts", "glue/lib/energy_lake.zip", "glue/lib/x.gluewheels.zip", "workflow", jobs)
+
+
+def _imported_modules(files: list[tuple[str, Path]]) -> set[str]:
+    """Top-level modules the library's code imports anywhere (lazily inside functions too)."""
+    import ast
+
+    names: set[str] = set()
+    for _, path in files:
+        if path.suffix != ".py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def test_every_module_the_library_imports_is_in_glue_or_shipped(shipped: dict[str, Path]) -> None:
+    """Static, so a module imported only on a rare path is caught too: each top-level import of the
+    library archive resolves in the job's environment (Glue 5.1 plus the zip of wheels). awsglue is
+    Glue's runtime, present only on Glue (glue_entry.py imports it behind ImportError)."""
+    imported = _imported_modules(deploy.library_files(REPO / "src")) - set(sys.stdlib_module_names)
+    imported -= {"energy_lake", "__future__", "awsglue"}
+    assert {"pyspark", "yaml", "cuallee", "boto3"} <= imported
+    probe = (
+        "import importlib.util, sys; print(' '.join(n for n in sys.argv[1:] if importlib.util.find_spec(n) is None))"
+    )
+    found = _run([str(shipped["python"]), "-c", probe, *sorted(imported)])
+    assert (found.returncode, found.stdout.split()) == (0, []), found.stderr
 
 
 def test_every_shipped_package_is_one_glue_lacks(glue_python: Path) -> None:

@@ -30,5 +30,6 @@ deletion_protection = false
 athena_bytes_scanned_cutoff_per_query = 1073741824 # 1 GiB
 
 alert_emails               = []
+alert_subscriber_required  = false # dev alerts may go unheard; prod refuses a plan without a subscriber
 quarantine_ratio_threshold = 0.10
 freshness_threshold_hours  = 48

@@ -127,6 +127,12 @@ variable "alert_emails" {
   default     = []
 }
 
+variable "alert_subscriber_required" {
+  description = "Refuse a plan without an alert subscriber (alert_emails); false only where alerts may go unheard (dev)."
+  type        = bool
+  default     = true
+}
+
 variable "quarantine_ratio_threshold" {
   description = "Alarm when more than this share of rows read in an hour is quarantined."
   type        = number

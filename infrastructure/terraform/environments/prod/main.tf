@@ -245,6 +245,7 @@ module "monitoring" {
   job_names                  = { for job, j in module.glue_jobs.glue_jobs_jobs : job => j.name }
   entities                   = local.entities
   alert_emails               = var.alert_emails
+  alert_subscriber_required  = var.alert_subscriber_required
   quarantine_ratio_threshold = var.quarantine_ratio_threshold
   freshness_threshold_hours  = var.freshness_threshold_hours
   schedule_enabled           = var.glue_schedule_enabled

@@ -29,6 +29,6 @@ deletion_protection = true
 
 athena_bytes_scanned_cutoff_per_query = 107374182400 # 100 GiB
 
-alert_emails               = []
+alert_emails               = ["data-platform-alerts@example.com"] # Replace with yours: a plan without one is refused
 quarantine_ratio_threshold = 0.05
 freshness_threshold_hours  = 36

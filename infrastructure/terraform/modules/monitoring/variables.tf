@@ -109,4 +109,14 @@ variable "alert_emails" {
     condition     = alltrue([for e in var.alert_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
     error_message = "alert_emails must be e-mail addresses."
   }
+  validation {
+    condition     = !var.alert_subscriber_required || length(var.alert_emails) > 0
+    error_message = "alert_emails is empty: job failures and alarms would reach no one. Give at least one address (or set alert_subscriber_required = false, as dev does)."
+  }
+}
+
+variable "alert_subscriber_required" {
+  description = "Refuse a plan without an alert subscriber (alert_emails). True unless an environment's alerts may go unheard (dev)."
+  type        = bool
+  default     = true
 }
