@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
 import energy_lake
 from energy_lake.etl.job_args import JOBS
-from energy_lake.scripts import deploy, smoke
+from energy_lake.scripts import deploy, operator_cli, smoke
 
 REPO_ROOT = Path(energy_lake.__file__).resolve().parent.parent
 
@@ -37,16 +36,7 @@ def parser() -> argparse.ArgumentParser:
         epilog="Costs a job run and a few cents of Athena; never run it in CI. See docs/operations.md.",
     )
     p.add_argument("--env", required=True, help="environment to check (dev, prod): its Terraform folder")
-    source = p.add_mutually_exclusive_group()
-    source.add_argument(
-        "--tf-dir",
-        type=Path,
-        help="Terraform environment folder to run `terraform output -json` in "
-        "(default: infrastructure/terraform/environments/ENV)",
-    )
-    source.add_argument("--outputs-json", type=Path, metavar="FILE", help="saved `terraform output -json` instead")
-    p.add_argument("--profile", help="AWS profile (default: the standard AWS environment)")
-    p.add_argument("--region", help="AWS region (default: the outputs' region, else the standard AWS environment)")
+    operator_cli.add_environment_arguments(p)
     p.add_argument("--job", choices=JOBS, default="landing_to_raw", help="Glue job to run (default landing_to_raw)")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds to follow the job run (default 1800)")
     p.add_argument("--poll-interval", type=float, default=15.0, help="seconds between job run polls (default 15)")
@@ -104,19 +94,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     out = out or sys.stdout
     err = err or sys.stderr
     args = parser().parse_args(argv)
-    try:
-        return run(args, out, err)
-    except deploy.DeployError as problem:
-        out.flush()
-        err.write(f"error: {problem}\n")
-        return problem.exit_code
-    except (BotoCoreError, ClientError) as problem:
-        out.flush()
-        err.write(f"error: {deploy.explain(problem, 'talking to AWS')}\n")
-        return 1
-    except KeyboardInterrupt:
-        err.write("interrupted: a job run or query already started goes on in AWS\n")
-        return 130
+    return operator_cli.guarded(
+        lambda: run(args, out, err), out, err, "a job run or query already started goes on in AWS"
+    )
 
 
 if __name__ == "__main__":

@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
 import energy_lake
-from energy_lake.scripts import deploy
+from energy_lake.scripts import deploy, operator_cli
 
 PACKAGE_ROOT = Path(energy_lake.__file__).resolve().parent
 REPO_ROOT = PACKAGE_ROOT.parent
@@ -41,16 +40,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--env", help="environment to deploy (dev, prod): its Terraform folder (required unless --build-only)"
     )
-    source = p.add_mutually_exclusive_group()
-    source.add_argument(
-        "--tf-dir",
-        type=Path,
-        help="Terraform environment folder to run `terraform output -json` in "
-        "(default: infrastructure/terraform/environments/ENV)",
-    )
-    source.add_argument("--outputs-json", type=Path, metavar="FILE", help="saved `terraform output -json` instead")
-    p.add_argument("--profile", help="AWS profile (default: the standard AWS environment)")
-    p.add_argument("--region", help="AWS region (default: the outputs' region, else the standard AWS environment)")
+    operator_cli.add_environment_arguments(p)
     p.add_argument("--dry-run", action="store_true", help="print what would be uploaded and checked; change nothing")
     p.add_argument("--start", action="store_true", help="after a successful deploy, start the workflow and follow it")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds to follow the run (default 3600)")
@@ -156,19 +146,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     args = cli.parse_args(argv)
     if args.env is None and not args.build_only:
         cli.error("--env is required (or --build-only)")
-    try:
-        return run(args, out)
-    except deploy.DeployError as problem:
-        out.flush()
-        err.write(f"error: {problem}\n")
-        return problem.exit_code
-    except (BotoCoreError, ClientError) as problem:
-        out.flush()
-        err.write(f"error: {deploy.explain(problem, 'talking to AWS')}\n")
-        return 1
-    except KeyboardInterrupt:
-        err.write("interrupted: objects already reported as uploaded are in place; run again to finish\n")
-        return 130
+    return operator_cli.guarded(
+        lambda: run(args, out), out, err, "objects already reported as uploaded are in place; run again to finish"
+    )
 
 
 if __name__ == "__main__":

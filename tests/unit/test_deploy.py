@@ -91,13 +91,8 @@ def create_infrastructure(session: Any, doc: dict[str, Any]) -> None:
 
 
 @pytest.fixture(autouse=True)
-def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+def aws_environment(fake_aws_environment: None) -> None:
+    """Every test here: moto's fake credentials, never a developer's profile (tests/unit/conftest.py)."""
 
 
 @pytest.fixture

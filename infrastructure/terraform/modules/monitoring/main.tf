@@ -182,34 +182,25 @@ resource "aws_cloudwatch_metric_alarm" "freshness" {
 # A rejected file or a stopped promotion does not fail the job (the rest of the day goes on, as
 # locally: docs/operations.md), so these alarms say it. Published once per run: daily periods, one
 # period is enough, and a day without a run is not a rejection.
-resource "aws_cloudwatch_metric_alarm" "files_rejected" {
-  for_each = local.entity_dimensions
+resource "aws_cloudwatch_metric_alarm" "daily_count" {
+  for_each = merge(
+    { for e, dims in local.entity_dimensions : "files-rejected-${e}" => {
+      metric      = local.metric.files_rejected
+      dimensions  = dims
+      description = "A ${e} landing file could not be read (layout, encoding, header, empty): the run manifest's rejected_files says which and why; the other files went on."
+    } },
+    { for job, name in var.job_names : "promotions-stopped-${replace(job, "_", "-")}" => {
+      metric      = local.metric.promotions_stopped
+      dimensions  = { (local.dimension.environment) = var.environment, (local.dimension.job) = job }
+      description = "A failing data quality rule kept a table of ${name} at its last good version: see analytics.quality_results and the run manifest's quality.stopped."
+    } },
+  )
 
-  alarm_name          = "${var.name_prefix}-files-rejected-${each.key}"
-  alarm_description   = "A ${each.key} landing file could not be read (layout, encoding, header, empty): the run manifest's rejected_files says which and why; the other files went on."
+  alarm_name          = "${var.name_prefix}-${each.key}"
+  alarm_description   = each.value.description
   namespace           = local.namespace
-  metric_name         = local.metric.files_rejected
-  dimensions          = each.value
-  statistic           = "Sum"
-  period              = 86400
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.this.arn]
-}
-
-resource "aws_cloudwatch_metric_alarm" "promotions_stopped" {
-  for_each = var.job_names
-
-  alarm_name        = "${var.name_prefix}-promotions-stopped-${replace(each.key, "_", "-")}"
-  alarm_description = "A failing data quality rule kept a table of ${each.value} at its last good version: see analytics.quality_results and the run manifest's quality.stopped."
-  namespace         = local.namespace
-  metric_name       = local.metric.promotions_stopped
-  dimensions = {
-    (local.dimension.environment) = var.environment
-    (local.dimension.job)         = each.key
-  }
+  metric_name         = each.value.metric
+  dimensions          = each.value.dimensions
   statistic           = "Sum"
   period              = 86400
   evaluation_periods  = 1

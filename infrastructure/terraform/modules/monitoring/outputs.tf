@@ -9,8 +9,7 @@ output "monitoring_alarm_names" {
     [aws_cloudwatch_metric_alarm.job_failures.alarm_name],
     [for a in aws_cloudwatch_metric_alarm.quarantine_ratio : a.alarm_name],
     [for a in aws_cloudwatch_metric_alarm.freshness : a.alarm_name],
-    [for a in aws_cloudwatch_metric_alarm.files_rejected : a.alarm_name],
-    [for a in aws_cloudwatch_metric_alarm.promotions_stopped : a.alarm_name],
+    [for a in aws_cloudwatch_metric_alarm.daily_count : a.alarm_name],
   )
 }
 
