@@ -4,22 +4,19 @@ Everything runs on a scratch copy (``terraform_harness.Workspace``); the reposit
 The apply is of the dev environment against a moto server on 127.0.0.1, with a test-only override
 file pointing every endpoint there. What moto cannot create is listed in ``NOT_APPLIED`` with the
 reason; those resources are still planned here (the full plan must contain them) and are covered by
-``terraform validate`` and checkov.
+``terraform validate`` and checkov. The plan and apply are the session's ``deployment`` fixture
+(``conftest.py``), shared with ``test_policies_evaluated.py``; the last test here destroys it.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import subprocess
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from energy_lake.etl import metric_names
@@ -29,59 +26,20 @@ from energy_lake.etl.job_args import JOBS, REQUIRED
 from energy_lake.etl.maintenance import retention
 from energy_lake.etl.tables import specs
 from tests.glue_wheels import wheel_args
+from tests.integration.conftest import ACCOUNT, DEPLOYER, ENV, NOT_APPLIED, ORG, REGION, VARIABLES, Deployment
 from tests.integration.terraform_harness import (
     ENVIRONMENTS,
     REPO,
     TERRAFORM_ROOT,
     Terraform,
     Workspace,
-    free_port,
-    moto_override,
-    moto_server,
-    provider_mirror,
     resource_addresses,
-    terraform_binary,
 )
 
 pytestmark = [pytest.mark.terraform, pytest.mark.timeout(600)]
 
-REGION = "eu-west-1"
-ACCOUNT = "123456789012"  # moto's account: the provider's allowed_account_ids check passes for real
-ORG, ENV = "energylake", "dev"
-# Terraform runs as this assumed role, as in CI; it is the one Lake Formation admin of the test apply.
-DEPLOYER = f"arn:aws:iam::{ACCOUNT}:role/terraform-deployer"
-VARIABLES = [f"-var=account_id={ACCOUNT}", f"-var=region={REGION}", f'-var=lake_formation_admins=["{DEPLOYER}"]']
 CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
 
-# Resources moto 5.1.15 cannot create, left out of the apply (-target lists every other one).
-NOT_APPLIED = {
-    "module.glue_jobs.aws_glue_security_configuration.this": (
-        "moto has no CreateSecurityConfiguration; the jobs' security_configuration argument is set "
-        "to null by a test-only override so they do not depend on it"
-    ),
-    "module.lake_formation.aws_lakeformation_data_cells_filter.this": "moto has no CreateDataCellsFilter",
-    "module.lake_formation.aws_lakeformation_permissions.filter": "grants on the data cells filters above",
-    **{
-        f"module.lake_formation.aws_lakeformation_permissions.{name}": (
-            "moto's ListPermissions rejects an LFTagPolicy resource filter (it wants a catalog, database "
-            "or table), so the provider cannot read a tag-policy grant back after creating it"
-        )
-        for name in ("databases", "tables")
-    },
-    "module.glue_catalog.aws_glue_catalog_table_optimizer.this": (
-        "moto 5.1.15 has no table optimizer API (CreateTableOptimizer); the planned optimizers are "
-        "compared with lake.yaml's maintenance figures instead"
-    ),
-    "module.data_zones.aws_s3_bucket_lifecycle_configuration.this": (
-        "moto 5.1.15's GetBucketLifecycleConfiguration omits x-amz-transition-default-minimum-object-size, "
-        "so the provider waits for a match until its timeout (getmoto/moto#9708, #9729)"
-    ),
-    "module.data_zones.aws_s3_bucket_lifecycle_configuration.access_logs": "as above",
-    "module.glue_catalog.aws_glue_data_quality_ruleset.this": (
-        "moto 5.1.15 has no Glue Data Quality API (CreateDataQualityRuleset); the planned rulesets are "
-        "compared with the generated DQDL instead"
-    ),
-}
 # Applied and checked, then removed from the state before destroy because moto cannot delete them.
 NOT_DESTROYED = {
     "module.athena.aws_athena_named_query.this": "moto has no DeleteNamedQuery",
@@ -96,106 +54,6 @@ NOT_DESTROYED = {
         for name in ("named_tables", "writer_locations")
     },
 }
-# Test-only overrides of module arguments, written into the scratch copy beside NOT_APPLIED.
-MODULE_OVERRIDES = {
-    "glue_jobs": 'resource "aws_glue_job" "this" {\n  security_configuration = null\n}\n',
-}
-
-
-# ---------------------------------------------------------------------------------------------
-# Fixtures
-# ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
-    binary = terraform_binary()
-    if binary is None:
-        pytest.skip("terraform is not on PATH: install Terraform >= 1.10 to run the infrastructure tests")
-    return Terraform(binary, tmp_path_factory.mktemp("terraform-home"), provider_mirror())
-
-
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    return Workspace.copy(tmp_path_factory.mktemp("terraform-workspace"))
-
-
-@dataclass
-class Deployment:
-    terraform: Terraform
-    directory: Path
-    endpoint: str
-    session: Any
-    plan: dict[str, Any]
-    outputs: dict[str, Any]
-
-    def client(self, service: str) -> Any:
-        return self.session.client(service, endpoint_url=self.endpoint)
-
-    def planned(self, address_prefix: str) -> dict[str, dict[str, Any]]:
-        """Planned values of the resource instances whose address starts with ``address_prefix``."""
-        return {
-            c["address"]: c["change"]["after"]
-            for c in self.plan["resource_changes"]
-            if c["address"].startswith(address_prefix) and c["mode"] == "managed"
-        }
-
-
-@pytest.fixture(scope="module")
-def deployment(terraform: Terraform, workspace: Workspace) -> Iterator[Deployment]:
-    """The dev environment planned in full and applied (less NOT_APPLIED) against moto."""
-    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # moto logs every request
-    server = moto_server(free_port())
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    try:
-        # Terraform runs as an assumed role (DEPLOYER), as it would in CI.
-        base = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
-        role = base.client("iam", endpoint_url=endpoint).create_role(
-            RoleName="terraform-deployer",
-            AssumeRolePolicyDocument=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [{"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sts:AssumeRole"}],
-                }
-            ),
-        )["Role"]
-        creds = base.client("sts", endpoint_url=endpoint).assume_role(RoleArn=role["Arn"], RoleSessionName="ci")[
-            "Credentials"
-        ]
-        terraform.env.update(
-            AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
-            AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
-            AWS_SESSION_TOKEN=creds["SessionToken"],
-        )
-        directory = workspace.environment(ENV)
-        (directory / "moto_override.tf").write_text(moto_override(endpoint, REGION))
-        for module, text in MODULE_OVERRIDES.items():
-            (workspace.module(module) / "moto_override.tf").write_text(text)
-
-        variables = VARIABLES
-        terraform.run(directory, "init", "-input=false")
-        terraform.run(directory, "plan", "-input=false", "-out=full.tfplan", *variables)
-        plan = terraform.json(directory, "show", "full.tfplan")
-        targets = [a for a in resource_addresses(plan) if a not in NOT_APPLIED]
-        terraform.run(
-            directory,
-            "apply",
-            "-input=false",
-            "-auto-approve",
-            "-parallelism=20",
-            *variables,
-            *[f"-target={a}" for a in targets],
-            timeout=480,
-        )
-        # A targeted apply leaves out the outputs that depend on no resource; a refresh-only apply
-        # records them all (and proves the state reads back cleanly).
-        terraform.run(directory, "apply", "-input=false", "-auto-approve", "-refresh-only", *variables)
-        outputs = {k: v["value"] for k, v in terraform.json(directory, "output").items()}
-        yield Deployment(terraform, directory, endpoint, base, plan, outputs)
-    finally:
-        server.stop()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -778,6 +636,9 @@ def test_monitoring_alarms_and_failure_events(deployment: Deployment) -> None:
     for entity in ENTITIES:
         assert f"{ORG}-{ENV}-quarantine-ratio-{entity}" in names
         assert f"{ORG}-{ENV}-freshness-{entity}" in names
+        assert f"{ORG}-{ENV}-files-rejected-{entity}" in names
+    for job in JOBS:
+        assert f"{ORG}-{ENV}-promotions-stopped-{job.replace('_', '-')}" in names
     custom = set()
     for alarm in alarms:
         metrics = (
@@ -788,7 +649,12 @@ def test_monitoring_alarms_and_failure_events(deployment: Deployment) -> None:
         for m in metrics:
             if m["Namespace"] == metric_names.NAMESPACE:
                 custom.add(m["MetricName"])
-                assert {d["Name"] for d in m["Dimensions"]} == set(metric_names.DIMENSIONS)
+                # Per-entity metrics carry every dimension; a per-job count (PromotionsStopped) no Entity.
+                per_job = {metric_names.DIMENSION_ENVIRONMENT, metric_names.DIMENSION_JOB}
+                expected = (
+                    per_job if m["MetricName"] == metric_names.PROMOTIONS_STOPPED else set(metric_names.DIMENSIONS)
+                )
+                assert {d["Name"] for d in m["Dimensions"]} == expected
     assert custom and custom <= set(metric_names.METRICS)
     topic = deployment.outputs["alert_topic_arn"]
     attributes = deployment.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
