@@ -24,8 +24,8 @@ records). **Generated** from the `quality:` sections of the contracts (`src/cont
   test compares the rendered DQDL with the rules and runs its SQL against the local evaluation.
 - **Evaluation: cuallee** (Python package `cuallee`, Apache-2.0). It evaluates checks as
   native PySpark column expressions, one pass over a frame for a group of rules, and needs no JVM jar,
-  so the same code runs on local Spark 3.5.6 and on Glue 5.1 (`--additional-python-modules
-  cuallee==0.15.4`). PyDeequ needs the Deequ jar (not installable here, and tied to Spark versions);
+  so the same code runs on local Spark 3.5.6 and on Glue 5.1 (pinned in `requirements-glue.txt`,
+  shipped to Glue in the deploy's zip of wheels). PyDeequ needs the Deequ jar (not installable here, and tied to Spark versions);
   Great Expectations is a large framework (data context, stores, many dependencies) for what are here
   about twenty rules; Glue's own `EvaluateDataQuality` exists only on Glue. Volume and freshness look
   at a feed rather than at rows: they judge the per-day row counts the lake catalog already holds,
@@ -36,8 +36,9 @@ records). **Generated** from the `quality:` sections of the contracts (`src/cont
   marts it rebuilds; a dimension when the summary that reads it is rebuilt).
   - `warn`: recorded and reported (log, manifest, `analytics.quality_results`, `energy-lake report`).
   - `fail`: also stops that entity's promotion: the target keeps its previous version, the terminal
-    prints `STOPPED ...`, the manifest lists it under `quality.stopped` with status `failed`, and
-    `energy-lake run` exits 3 (a Glue job run fails). A stopped entity is checked again by every
+    prints `STOPPED ...`, the manifest lists it under `quality.stopped` with status `needs_attention`,
+    and `energy-lake run` exits 3; on AWS the Glue job still succeeds (the other entities go on) and
+    the `promotions-stopped` alarm fires (docs/operations.md, "A rejected file or a data quality stop"). A stopped entity is checked again by every
     later run until its data changes, so nothing slips through on a re-run.
 - **Results** go to `analytics.quality_results` (one partition per run, append-only; analysts may read it
   too, it holds rule ids, counts and messages, never values: `energy-lake query "SELECT rule, outcome,
