@@ -25,11 +25,11 @@ records). **Generated** from the `quality:` sections of the contracts (`src/cont
 - **Evaluation: cuallee** (Python package `cuallee`, Apache-2.0). It evaluates checks as
   native PySpark column expressions, one pass over a frame for a group of rules, and needs no JVM jar,
   so the same code runs on local Spark 3.5.6 and on Glue 5.1 (pinned in `requirements-glue.txt`,
-  shipped to Glue in the deploy's zip of wheels). PyDeequ needs the Deequ jar (not installable here, and tied to Spark versions);
-  Great Expectations is a large framework (data context, stores, many dependencies) for what are here
-  about twenty rules; Glue's own `EvaluateDataQuality` exists only on Glue. Volume and freshness look
-  at a feed rather than at rows: they judge the per-day row counts the lake catalog already holds,
-  directly in Python (no data read, no Spark job).
+  shipped to Glue in the deploy's zip of wheels). PyDeequ needs the Deequ jar (not installable here,
+  and tied to Spark versions); Great Expectations is a large framework (data context, stores, many
+  dependencies) for what are here about twenty rules; Glue's own `EvaluateDataQuality` exists only on
+  Glue. Volume and freshness look at a feed rather than at rows: they judge the per-day row counts the
+  lake catalog already holds, directly in Python (no data read, no Spark job).
 - **Where promotion stops.** A rule checks one table, and the hop that promotes that table evaluates
   it, on what it is about to promote: `raw.<entity>` rules in **raw -> transform** (the raw ingest
   dates it will read), `transform.<entity>` rules in **transform -> analytics** (the trade dates whose
@@ -38,8 +38,9 @@ records). **Generated** from the `quality:` sections of the contracts (`src/cont
   - `fail`: also stops that entity's promotion: the target keeps its previous version, the terminal
     prints `STOPPED ...`, the manifest lists it under `quality.stopped` with status `needs_attention`,
     and `energy-lake run` exits 3; on AWS the Glue job still succeeds (the other entities go on) and
-    the `promotions-stopped` alarm fires (docs/operations.md, "A rejected file or a data quality stop"). A stopped entity is checked again by every
-    later run until its data changes, so nothing slips through on a re-run.
+    the `promotions-stopped` alarm fires (docs/operations.md, "A rejected file or a data quality
+    stop"). A stopped entity is checked again by every later run until its data changes, so nothing
+    slips through on a re-run.
 - **Results** go to `analytics.quality_results` (one partition per run, append-only; analysts may read it
   too, it holds rule ids, counts and messages, never values: `energy-lake query "SELECT rule, outcome,
   message FROM quality_results"`),
