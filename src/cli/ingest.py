@@ -6,9 +6,12 @@ import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from energy_lake.etl.compression import BadCompression, is_gzip
 from energy_lake.etl.errors import FeedRejected, LakeError
+from energy_lake.etl.landing import Content
 from energy_lake.etl.recognise import match_header
-from energy_lake.etl.sniff import HEAD_BYTES, sniff
+from energy_lake.etl.sniff import sniff
+from energy_lake.etl.storage import LocalStorage
 
 
 def _ingest_date(text: str | None) -> str:
@@ -30,10 +33,16 @@ def ingest_files(files: list[str], *, entity: str | None, ingest_date: str | Non
             failures += 1
             continue
         try:
-            with source.open("rb") as handle:
-                head = handle.read(HEAD_BYTES)
-            dialect = sniff(head, complete=source.stat().st_size <= HEAD_BYTES, file=name)
+            # Read as the planner reads it: a .gz file by the CSV inside, its whole stream checked here.
+            content = Content(LocalStorage(), str(source), source.stat().st_size)
+            dialect = sniff(content.head, complete=content.complete, file=name)
             match = match_header(dialect.header, name, entity)
+            if is_gzip(name):
+                content.scan(dialect.encoding)
+        except BadCompression as bad:
+            print(f"refused {name}: {bad.reason}")
+            failures += 1
+            continue
         except FeedRejected as rejection:
             print(f"refused {rejection}")
             failures += 1

@@ -52,6 +52,9 @@ def _read_file(
         .option("mode", "PERMISSIVE")
         .option("columnNameOfCorruptRecord", CORRUPT)
         .option("enforceSchema", True)
+        # A name ending in .gz is decompressed by Hadoop's gzip codec, chosen by that suffix: the records
+        # and their positions are the CSV's, lineage names the .gz file (etl/compression.py, the planner's
+        # check of the whole stream before this read).
         .csv(rf.file.uri)
     )
     # One partition per file makes the id's low bits the record's position in the file (0 = first).

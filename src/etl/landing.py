@@ -15,18 +15,30 @@ Two identities per file, recorded side by side in ``raw.ingest_log``:
   https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html), so identical bytes uploaded
   twice can carry different ETags. (Rows logged before the sha256 also match by ETag, as they did:
   ``_ingested_version``.)
+
+The content is what Spark's reader reads (``Content``): a file's bytes, or for a ``.gz`` name the CSV
+its gzip stream holds (``etl/compression.py``). So the fingerprint of ``x.csv.gz`` is the sha256 of
+the CSV inside, not of the compressed bytes: ``x.csv`` and ``x.csv.gz`` holding the same CSV are
+duplicates (the one ingested first wins), and so are two gzip files of the same CSV whose bytes
+differ (gzip's header carries the source file's name and modification time, and another level or tool
+compresses differently). A re-sent feed loads once however it was packed; derived trade ids hash the
+file name, so a second copy would otherwise load its trades again. The storage version, and the size
+in the ingest log, stay those of the file as landed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+from energy_lake.etl.compression import BadCompression, gunzip, is_gzip
 from energy_lake.etl.errors import FeedRejected
 from energy_lake.etl.recognise import HeaderMatch, match_header
-from energy_lake.etl.sniff import HEAD_BYTES, Dialect, sniff
+from energy_lake.etl.sniff import HEAD_BYTES, Dialect, QuoteCount, sniff
 from energy_lake.etl.storage import Storage, StoredFile, join
 from energy_lake.etl.tables import partition_id
 
@@ -49,7 +61,7 @@ class ReadableFile:
     file: LandingFile
     dialect: Dialect
     header: HeaderMatch
-    fingerprint: str  # sha256 of the content, hex
+    fingerprint: str  # sha256 of the content (of a .gz file, of the CSV inside: Content), hex
     duplicate_of: str | None = None  # rel_path of an identical file ingested before
     # An odd number of '"': a quote never closes, and the reader folded the rest of the file into the
     # last record's last field, which then looks whole (a file cut in transfer). That record is malformed.
@@ -102,7 +114,9 @@ def plan_entity(
     partitions (``StateSnapshot.ingested_files``).
 
     Reads only the files of the dates it plans: each one's head (to sniff), then, unless the head is the
-    whole file, the whole file once, streamed, which gives both its quote count and its sha256.
+    whole file, the whole file once, streamed, which gives both its quote count and its sha256. A
+    ``.gz`` file is streamed once in all, its head being the start of that stream (``Content``); one
+    whose gzip stream is damaged is rejected (``bad_compression``) before Spark reads any of it.
     """
     files, rejected = list_landing(storage, landing_uri, entity)
     plan = EntityPlan(entity, rejected=rejected)
@@ -120,19 +134,17 @@ def plan_entity(
             if meta.get("storage_version") is None:
                 legacy[str(meta["fingerprint"])] = path
     for landing_file in sorted(in_scope, key=lambda f: (f.ingest_date, f.rel_path)):
-        head = storage.read_head(landing_file.uri, HEAD_BYTES)
-        complete = landing_file.size <= HEAD_BYTES
         try:
-            dialect = sniff(head, complete=complete, file=landing_file.rel_path)
+            content = Content(storage, landing_file.uri, landing_file.size)
+            dialect = sniff(content.head, complete=content.complete, file=landing_file.rel_path)
             header = match_header(dialect.header, landing_file.rel_path, entity)
+            fingerprint, quotes = content.scan(dialect.encoding)
+        except BadCompression as bad:
+            plan.rejected.append(FeedRejected(landing_file.rel_path, bad.reason, "bad_compression"))
+            continue
         except FeedRejected as rejection:
             plan.rejected.append(rejection)
             continue
-        digest, quotes = hashlib.sha256(), 0
-        for chunk in [head] if complete else storage.read_chunks(landing_file.uri):
-            digest.update(chunk)
-            quotes += chunk.count(b'"')
-        fingerprint = digest.hexdigest()
         duplicate_of = owners.get(fingerprint) or legacy.get(landing_file.version)
         if duplicate_of is None:
             owners[fingerprint] = landing_file.rel_path
@@ -140,6 +152,54 @@ def plan_entity(
             ReadableFile(landing_file, dialect, header, fingerprint, duplicate_of, unclosed_quote=quotes % 2 == 1)
         )
     return plan
+
+
+class Content:
+    """What Spark's CSV reader reads of a landing file: its bytes, or, for a name ending in ``.gz``, the CSV
+    its gzip stream decompresses to (``etl/compression.py``, over ``Storage.read_chunks``: the same code on
+    a local folder and on S3).
+
+    ``head`` is the first ``HEAD_BYTES`` of that content, what sniff decides from, and ``complete`` says the
+    head is all of it. ``scan()`` then returns the sha256 and the number of ``"`` of the whole content. A
+    plain file's head is one ranged read and the scan a second read of the whole file (none when the head
+    was all of it). A ``.gz`` file is one stream, read only as far as its decompressed head first, so
+    a file refused by its header costs no more than that; the scan goes on with the same stream.
+    ``BadCompression`` (from here or from ``scan``) when the stream is damaged, cut short or followed by
+    other bytes: all of it is checked before a file is planned.
+    """
+
+    def __init__(self, storage: Storage, uri: str, size: int) -> None:
+        self.head: bytes
+        self.complete: bool
+        self._content: Iterator[bytes]
+        if not is_gzip(uri):
+            self.head = storage.read_head(uri, HEAD_BYTES)
+            self.complete = size <= HEAD_BYTES
+            self._content = iter([self.head]) if self.complete else _lazy(storage, uri)
+            return
+        stream = gunzip(storage.read_chunks(uri))
+        pieces, length = [], 0
+        for piece in stream:
+            pieces.append(piece)
+            length += len(piece)
+            if length > HEAD_BYTES:  # one byte past the head says it is not the whole content
+                break
+        start = b"".join(pieces)
+        self.head, self.complete = start[:HEAD_BYTES], length <= HEAD_BYTES
+        self._content = itertools.chain([start], stream)
+
+    def scan(self, encoding: str) -> tuple[str, int]:
+        """(sha256 hex, count of '"' characters in ``encoding``) of the whole content, in one pass."""
+        digest, quotes = hashlib.sha256(), QuoteCount(encoding)
+        for chunk in self._content:
+            digest.update(chunk)
+            quotes.update(chunk)
+        return digest.hexdigest(), quotes.count
+
+
+def _lazy(storage: Storage, uri: str) -> Iterator[bytes]:
+    """The file's chunks, its read started only when the first one is asked for."""
+    yield from storage.read_chunks(uri)
 
 
 def _ingested_version(meta: dict[str, str | None] | None) -> str | None:

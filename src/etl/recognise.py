@@ -1,7 +1,13 @@
-"""Match a file's header to an entity contract: which column is which, what is extra, what is missing."""
+"""Match a file's header to an entity contract: which column is which, what is extra, what is missing.
+
+A header cell names a contract column when its normalised spelling (``contracts.normalise_name``: no
+accents, case or punctuation) is the column's name or one of its ``aliases``. When a required column
+is missing, the refusal suggests the header cell that is most likely it (``_suggestions``).
+"""
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from energy_lake.etl.contracts import Contract, all_contracts, load_contract, normalise_name
@@ -56,11 +62,75 @@ def _unique(name: str, taken: set[str]) -> str:
     return unique
 
 
+# A near miss is a typo or a longer spelling of an alias (at least this similar, difflib's ratio), or an
+# abbreviation of one, word by word ("num_ident" for numero_identificacion). Below that, unrelated headers
+# come close: at 0.6 "valor_total" would be offered as price (a total is not a price per MWh) and
+# "fecha_entrega" as traded_at (a delivery date is not the trade's).
+_NEAR = 0.8
+# Unit words: a header in another unit than its column is never offered as an alias (kWh as MWh is a
+# thousand times off); the refusal says to convert instead.
+_UNITS = {u.lower(): u for u in ("Wh", "kWh", "MWh", "GWh", "TWh", "W", "kW", "MW", "GW")}
+
+
+def _units(spellings: list[str]) -> set[str]:
+    return {_UNITS[word] for spelling in spellings for word in spelling.split("_") if word in _UNITS}
+
+
+def _spellings(contract: Contract, column: str) -> list[str]:
+    col = contract.column(column)
+    return sorted({normalise_name(s) for s in (col.name, *col.aliases)})
+
+
+def _abbreviates(cell: str, spelling: str) -> bool:
+    """Each word of ``cell`` starts the same word of ``spelling`` (``num_ident``, ``cant``), 3 letters kept."""
+    short, full = cell.split("_"), spelling.split("_")
+    return (
+        short != full
+        and len(short) == len(full)
+        and len(cell.replace("_", "")) >= 3
+        and all(f.startswith(w) for w, f in zip(short, full, strict=True))
+    )
+
+
+def _closeness(cell: str, spellings: list[str]) -> float:
+    """How near ``cell`` is to the closest of ``spellings``: 0 when not near enough to suggest."""
+    best = difflib.get_close_matches(cell, spellings, n=1, cutoff=_NEAR)
+    score = difflib.SequenceMatcher(None, cell, best[0]).ratio() if best else 0.0
+    return max(score, _NEAR if any(_abbreviates(cell, s) for s in spellings) else 0.0)
+
+
+def _suggestions(contract: Contract, header: tuple[str, ...], missing: list[str]) -> list[str]:
+    """For each missing required column, the header cell that may be it, and what to do about it.
+
+    Candidates are the cells no column of the contract claims; each is offered for one column at most,
+    the nearest pairs first.
+    """
+    keys = contract.header_keys()
+    free = {norm: cell for cell in header if (norm := normalise_name(cell)) and norm not in keys}
+    pairs = [(_closeness(norm, _spellings(contract, c)), c, norm) for c in missing for norm in free]
+    found: dict[str, str] = {}
+    for score, column, norm in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
+        if score > 0 and column not in found and norm not in found.values():
+            found[column] = norm
+    advice = []
+    for column in (c for c in missing if c in found):
+        cell, sent, wanted = free[found[column]], _units([found[column]]), _units(_spellings(contract, column))
+        if sent and wanted and not sent & wanted:
+            advice.append(
+                f"{cell!r} may be {column}, but in {'/'.join(sorted(sent))} where {column} is in "
+                f"{'/'.join(sorted(wanted))}: convert the values, then name the column {column}"
+            )
+        else:
+            advice.append(f"{cell!r} may be {column}: add it to the contract's aliases")
+    return advice
+
+
 def _problems(contract: Contract, header: tuple[str, ...]) -> str:
     _, missing, clashes = _match(contract, header)
     problems = [f"needs {', '.join(missing)}"] if missing else []
     problems += [f"has {'; '.join(clashes)}"] if clashes else []
-    return f"{contract.entity} {' and '.join(problems)}"
+    hints = _suggestions(contract, header, missing)
+    return f"{contract.entity} {' and '.join(problems)}{''.join(f' ({h})' for h in hints)}"
 
 
 def match_header(header: tuple[str, ...], file: str, entity: str | None = None) -> HeaderMatch:
@@ -71,8 +141,11 @@ def match_header(header: tuple[str, ...], file: str, entity: str | None = None) 
         if match:
             return match
         other = _recognise(header)
+        # A header of another entity's file is in the wrong folder: no near misses to offer then.
         hint = f"; the header looks like a {other.entity} file" if other else ""
         problem = f"missing required column(s) {', '.join(missing)}" if missing else "; ".join(clashes)
+        if missing and not other:
+            problem += "".join(f"; {h}" for h in _suggestions(load_contract(entity), header, missing))
         raise FeedRejected(file, f"not a {entity} file: {problem}{hint} (header: {shown})", "missing_columns")
     matches = _matches(header)
     if len(matches) == 1:

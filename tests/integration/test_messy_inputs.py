@@ -532,7 +532,8 @@ def test_refused_files_exit_non_zero_with_clear_messages(spark, tmp_path, capsys
         {
             "missing_price.csv": b"tipo,contraparte,cantidad,energia\nventa,A,1,wind\n",
             "empty.csv": b"",
-            "utf16.csv": b"\xff\xfe" + "tipo,contraparte,cantidad,precio,energia\n".encode("utf-16-le"),
+            # UTF-16 is read (tests/integration/test_hostile_feeds.py); UTF-32, which no spreadsheet writes, is not
+            "utf32.csv": "\ufefftipo,contraparte,cantidad,precio,energia\n".encode("utf-32-le"),
             "ok.csv": TX_HEADER + b"\nventa,A,1,2,wind\n",
         },
     )
@@ -561,9 +562,9 @@ def test_refused_files_exit_non_zero_with_clear_messages(spark, tmp_path, capsys
                 "(header: tipo, contraparte, cantidad, energia)",
             },
             {
-                "file": tx("utf16.csv"),
+                "file": tx("utf32.csv"),
                 "rule": "bad_encoding",
-                "reason": "UTF-16 files are not accepted; export as UTF-8 or Windows-1252",
+                "reason": "UTF-32 files are not accepted; save the file as UTF-8 or UTF-16",
             },
         ],
         "customers": [

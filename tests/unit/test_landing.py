@@ -8,17 +8,22 @@ duplicates: an ETag is no content hash (SSE-KMS, multipart uploads), so it canno
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import os
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 
+from energy_lake.etl import landing as planner
+from energy_lake.etl.errors import FeedRejected
 from energy_lake.etl.landing import EntityPlan, plan_entity
-from energy_lake.etl.sniff import HEAD_BYTES
-from energy_lake.etl.storage import LocalStorage, S3Storage, Storage, StoredFile, join
+from energy_lake.etl.sniff import HEAD_BYTES, Dialect
+from energy_lake.etl.storage import CHUNK_BYTES, LocalStorage, S3Storage, Storage, StoredFile, join
 
 HEADER = b"provider_name,energy_type,country,capacity_mw\n"
 ROW = b"Acme Wind,wind,Spain,10.5\n"
@@ -38,12 +43,12 @@ def landing_of(state: str) -> str:
     return state.replace("_lake", "landing")
 
 
-def land(storage: Storage, landing: str, path: str, data: bytes) -> None:
+def land(storage: Storage, landing: str, path: str, data: bytes, **s3_args: str) -> None:
     """One write of the whole file: a plain PUT on S3 (its ETag is then the MD5 of the bytes)."""
     uri = join(landing, path)
     if isinstance(storage, S3Storage):
         bucket, key = uri.removeprefix("s3://").split("/", 1)
-        storage.s3.put_object(Bucket=bucket, Key=key, Body=data)
+        storage.s3.put_object(Bucket=bucket, Key=key, Body=data, **s3_args)
     else:
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
         Path(uri).write_bytes(data)
@@ -238,3 +243,180 @@ def test_a_log_row_from_before_the_storage_version_does_not_re_ingest_an_s3_lake
     assert [(rf.file.rel_path, rf.duplicate_of) for rf in resent.files if rf.file.ingest_date == D2] == [
         (rel(D2, "resent.csv"), rel(D1, "a.csv"))
     ]
+
+
+# ------------------------------------------------------------------ compressed feeds (etl/compression.py)
+
+OPEN = BIG + b'Acme Wind,wind,"Spain,10.5\n'  # streamed, and one '"' that never closes: its last record is cut
+
+
+def gz(data: bytes) -> bytes:
+    return gzip.compress(data, mtime=0)
+
+
+class Sniffed:
+    """What the planner hands to sniff, per file: (head, complete)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.seen: dict[str, tuple[bytes, bool]] = {}
+        real = planner.sniff
+
+        def recording(head: bytes, *, complete: bool, file: str) -> Dialect:
+            self.seen[file] = (head, complete)
+            return real(head, complete=complete, file=file)
+
+        monkeypatch.setattr(planner, "sniff", recording)
+
+
+def test_a_gz_file_is_planned_from_the_csv_inside_exactly_as_the_plain_file(
+    store: tuple[Storage, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sniff gets the first HEAD_BYTES of the decompressed CSV (``complete`` when it is all of it), the quote
+    count runs over the CSV, and the fingerprint is the CSV's sha256: ``x.csv.gz`` holding the CSV of ``x.csv``
+    is its duplicate (docs: landing.py). On S3 the objects carry ``Content-Encoding: gzip``, which boto3 does
+    not undo: the planner still gets the compressed bytes, and decompresses them once. A .gz file is read in
+    one stream (no ranged head read)."""
+    storage, state = store
+    landing = landing_of(state)
+    encoded = {"ContentEncoding": "gzip"} if isinstance(storage, S3Storage) else {}
+    for name, data in (("small.csv", SMALL), ("open.csv", OPEN)):
+        land(storage, landing, rel(D1, name), data)
+        land(storage, landing, rel(D2, f"{name}.gz"), gz(data), **encoded)
+    sniffed = Sniffed(monkeypatch)
+    reads = Reads(storage, monkeypatch)
+    planned = plan(reads, landing)
+
+    assert planned.rejected == []
+    assert reads.calls == [
+        ("read_head", "open.csv"),
+        ("read_chunks", "open.csv"),
+        ("read_head", "small.csv"),
+        ("read_chunks", "open.csv.gz"),
+        ("read_chunks", "small.csv.gz"),
+    ]
+    assert reads.raw == ["open.csv", "open.csv", "small.csv", "open.csv.gz", "small.csv.gz"]
+    assert len(SMALL) <= HEAD_BYTES < len(OPEN)
+    assert sniffed.seen == {
+        rel(D1, "open.csv"): (OPEN[:HEAD_BYTES], False),
+        rel(D1, "small.csv"): (SMALL, True),
+        rel(D2, "open.csv.gz"): (OPEN[:HEAD_BYTES], False),
+        rel(D2, "small.csv.gz"): (SMALL, True),
+    }
+    by_path = {rf.file.rel_path: rf for rf in planned.files}
+    for name, data in (("small.csv", SMALL), ("open.csv", OPEN)):
+        plain, packed = by_path[rel(D1, name)], by_path[rel(D2, f"{name}.gz")]
+        assert (packed.dialect, packed.header) == (plain.dialect, plain.header)
+        assert packed.fingerprint == plain.fingerprint == hashlib.sha256(data).hexdigest()
+        assert packed.unclosed_quote is plain.unclosed_quote is (name == "open.csv")
+        assert (plain.duplicate_of, packed.duplicate_of) == (None, rel(D1, name))
+        assert packed.file.size == len(gz(data))  # the ingest log's size is the file's as landed
+
+
+def test_gzip_files_of_one_csv_are_duplicates_whatever_their_gzip_headers(store: tuple[Storage, str]) -> None:
+    """gzip's header holds the source's name and modification time, and another level compresses otherwise:
+    the same CSV packed twice is two different files of bytes, and one content."""
+    storage, state = store
+    landing = landing_of(state)
+    first = gzip.compress(SMALL, compresslevel=9, mtime=1_767_571_200)
+    land(storage, landing, rel(D1, "a.csv.gz"), first)
+    second = io_gzip(SMALL, name="export.csv", level=1, mtime=1_767_657_600)
+    land(storage, landing, rel(D2, "b.csv.gz"), second)
+    land(storage, landing, rel(D2, "c.csv.gz"), gz(SMALL + ROW))
+    assert first != second
+    planned = plan(storage, landing)
+    assert [(rf.file.rel_path, rf.duplicate_of) for rf in planned.files] == [
+        (rel(D1, "a.csv.gz"), None),
+        (rel(D2, "b.csv.gz"), rel(D1, "a.csv.gz")),
+        (rel(D2, "c.csv.gz"), None),
+    ]
+
+
+def io_gzip(data: bytes, *, name: str, level: int, mtime: int) -> bytes:
+    """A gzip file as ``gzip`` writes one: the source's name in its header."""
+    out = io.BytesIO()
+    with gzip.GzipFile(filename=name, mode="wb", compresslevel=level, fileobj=out, mtime=mtime) as handle:
+        handle.write(data)
+    return out.getvalue()
+
+
+class CountedChunks:
+    """A Storage whose ``read_chunks`` counts the chunks taken from it."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.taken: dict[str, int] = {}
+
+    def read_chunks(self, uri: str) -> Iterator[bytes]:
+        name = uri.rsplit("/", 1)[1]
+        self.taken[name] = 0
+        for chunk in self.storage.read_chunks(uri):
+            self.taken[name] += 1
+            yield chunk
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.storage, name)
+
+
+def test_a_big_gz_file_is_decompressed_as_it_streams(store: tuple[Storage, str]) -> None:
+    """The head of a .gz file is the start of its one stream: a file refused by its header is read no further
+    than that (its first chunk), and an accepted one is read once, to its end."""
+    storage, state = store
+    landing = landing_of(state)
+    noise = random.Random(7)
+    body = b"".join(b"P-%s,wind,Spain,10.5\n" % noise.randbytes(40).hex().encode() for _ in range(60_000))
+    good, bad = gz(HEADER + body), gz(b"name,kind\n" + body)
+    assert len(good) > 2 * CHUNK_BYTES  # random names: the stream stays big (3 chunks)
+    land(storage, landing, rel(D1, "good.csv.gz"), good)
+    land(storage, landing, rel(D1, "unknown.csv.gz"), bad)
+    counted = CountedChunks(storage)
+    planned = plan(cast(Storage, counted), landing)
+    assert [(r.file, r.rule) for r in planned.rejected] == [(rel(D1, "unknown.csv.gz"), "missing_columns")]
+    assert counted.taken == {"good.csv.gz": -(-len(good) // CHUNK_BYTES), "unknown.csv.gz": 1}
+    (planned_good,) = planned.files
+    assert planned_good.fingerprint == hashlib.sha256(HEADER + body).hexdigest()
+
+
+GOOD = gz(SMALL)
+DAMAGED: dict[str, tuple[bytes, str | None, str | None]] = {
+    # name: (bytes as landed, rule, reason) -- rule None: planned, read as SMALL
+    "members.csv.gz": (gz(SMALL[:20]) + gz(SMALL[20:]), None, None),  # `cat a.gz b.gz`: one stream
+    "cut.csv.gz": (
+        GOOD[:-4],
+        "bad_compression",
+        "the gzip stream is cut short: the file is incomplete (truncated in transfer?); land it again whole",
+    ),
+    # the head (256 KiB of CSV) reads well: the cut is found by the scan, and nothing of it is planned
+    "cut_big.csv.gz": (
+        gz(BIG)[: len(gz(BIG)) // 2],
+        "bad_compression",
+        "the gzip stream is cut short: the file is incomplete (truncated in transfer?); land it again whole",
+    ),
+    "crc.csv.gz": (
+        GOOD[:-8] + bytes([GOOD[-8] ^ 0xFF]) + GOOD[-7:],
+        "bad_compression",
+        "the gzip data is corrupt (incorrect data check); land the file again",
+    ),
+    "padded.csv.gz": (
+        GOOD + b"\0" * 8,
+        "bad_compression",
+        f"the file goes on after the end of its gzip stream (byte {len(GOOD)}) with bytes that are not gzip "
+        "data, which Spark cannot read: compress the CSV again",
+    ),
+    "plain.csv.gz": (SMALL, "bad_compression", "the file is named .gz but is not gzip-compressed"),
+    "empty.csv.gz": (b"", "empty_file", "the file is empty (no header, no records)"),
+    "empty_stream.csv.gz": (gz(b""), "empty_file", "the file is empty (no header, no records)"),
+}
+
+
+def test_a_damaged_gz_file_is_rejected_with_its_reason(store: tuple[Storage, str]) -> None:
+    """Refused before Spark reads it (Spark would fail the hop, or load the part before the damage); the same
+    reasons locally and on S3. Concatenated members, which gzip -d and Spark read whole, are one stream."""
+    storage, state = store
+    landing = landing_of(state)
+    for name, (data, _, _) in DAMAGED.items():
+        land(storage, landing, rel(D1, name), data)
+    planned = plan(storage, landing)
+    expected = sorted((rel(D1, n), rule, why) for n, (_, rule, why) in DAMAGED.items() if rule is not None)
+    assert sorted((r.file, r.rule, r.reason) for r in planned.rejected) == expected
+    assert all(isinstance(r, FeedRejected) for r in planned.rejected)
+    assert [(rf.file.rel_path, rf.fingerprint) for rf in planned.files] == [(rel(D1, "members.csv.gz"), SMALL_SHA256)]

@@ -100,3 +100,21 @@ def test_a_listed_version_needs_no_read_and_changes_when_the_file_is_rewritten(
         os.utime(uri, ns=(before.st_atime_ns, before.st_mtime_ns))
     (rewritten,) = storage.list_files(root)
     assert rewritten.size == listed.size and rewritten.version != listed.version
+
+
+@pytest.mark.parametrize("store", ["s3"], indirect=True)
+def test_s3_returns_a_gzip_object_as_stored_whatever_its_content_encoding(store: tuple[Storage, str]) -> None:
+    """``Content-Encoding: gzip`` is metadata: S3 returns the stored bytes and boto3 does not decompress them
+    (botocore reads bodies with decode_content=False), so the planner sees a ``.gz`` file's compressed bytes
+    through read_head and read_chunks alike, and decompresses them once itself (etl/compression.py)."""
+    import gzip
+
+    storage, state = store
+    assert isinstance(storage, S3Storage)
+    uri = join(state.replace("_lake", "landing"), "a/ingest_date=2026-01-01/f.csv.gz")
+    packed = gzip.compress(b"h\n1\n", mtime=0)
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    storage.s3.put_object(Bucket=bucket, Key=key, Body=packed, ContentEncoding="gzip", ContentType="text/csv")
+    assert storage.s3.head_object(Bucket=bucket, Key=key)["ContentEncoding"] == "gzip"
+    assert storage.read_head(uri, 2) == packed[:2] == b"\x1f\x8b"
+    assert b"".join(storage.read_chunks(uri)) == packed
