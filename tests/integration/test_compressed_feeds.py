@@ -27,6 +27,7 @@ from energy_lake.cli.main import main
 from energy_lake.cli.run import run_pipeline
 from tests import lake_tables
 from tests.lake_content import RUN_SPECIFIC, TABLES
+from tests.session_conf import restored_conf
 
 pytestmark = pytest.mark.spark
 
@@ -81,18 +82,6 @@ def write(root: Path, files: dict[str, bytes]) -> None:
     for rel, data in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_bytes(data)
-
-
-@contextlib.contextmanager
-def restored_conf(spark: Any) -> Any:
-    """run_pipeline's local_session() re-applies its own builder settings to the shared session."""
-    keys = ["spark.sql.shuffle.partitions", "spark.sql.adaptive.enabled"]
-    saved = {k: spark.conf.get(k) for k in keys}
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            spark.conf.set(k, v)
 
 
 def run(spark: Any, landing: Path, lake: Path, through: str = "analytics") -> tuple[int, dict[str, Any], str]:

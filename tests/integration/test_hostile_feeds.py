@@ -24,6 +24,7 @@ from energy_lake.cli.local_athena import LocalAthena
 from energy_lake.cli.main import main
 from energy_lake.cli.run import run_pipeline
 from energy_lake.etl.tokens import python_token
+from tests.session_conf import restored_conf
 
 pytestmark = pytest.mark.spark
 
@@ -133,18 +134,6 @@ REJECTED = {
         },
     ],
 }
-
-
-@contextlib.contextmanager
-def restored_conf(spark: Any) -> Any:
-    """run_pipeline's local_session() re-applies its own builder settings to the shared session."""
-    keys = ["spark.sql.shuffle.partitions", "spark.sql.adaptive.enabled"]
-    saved = {k: spark.conf.get(k) for k in keys}
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            spark.conf.set(k, v)
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from energy_lake.etl.contracts import load_contract
 from energy_lake.etl.schemas import quarantine_schema, raw_schema, transform_schema
 from energy_lake.etl.tokens import python_token
 from tests import lake_tables
+from tests.session_conf import restored_conf
 
 pytestmark = pytest.mark.spark
 
@@ -103,18 +104,6 @@ def write_landing(root: Path, entity: str, files: dict[str, bytes], day: str = D
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (folder / name).write_bytes(data)
-
-
-@contextlib.contextmanager
-def restored_conf(spark):
-    """run_pipeline's local_session() re-applies its own builder settings to the shared session."""
-    keys = ["spark.sql.shuffle.partitions", "spark.sql.adaptive.enabled"]
-    saved = {k: spark.conf.get(k) for k in keys}
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            spark.conf.set(k, v)
 
 
 def read(spark, lake: Path, table: str, schema):

@@ -35,22 +35,11 @@ from energy_lake.cli.run import run_pipeline
 from energy_lake.etl.contracts import load_contract
 from tests.property import oracle, profiles
 from tests.property.feeds import ENTITIES, Batch, batches
+from tests.session_conf import restored_conf
 
 profiles.load()
 pytestmark = pytest.mark.spark
 CONTRACT_ORDER = {e: load_contract(e).names for e in ENTITIES}
-
-
-@contextlib.contextmanager
-def restored_conf(spark: Any) -> Any:
-    """run_pipeline re-applies the job settings to the shared session; give the suite its own back."""
-    keys = ["spark.sql.shuffle.partitions", "spark.sql.adaptive.enabled"]
-    saved = {k: spark.conf.get(k) for k in keys}
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            spark.conf.set(k, v)
 
 
 def run_batch(spark: Any, batch: Batch, root: Path) -> dict[str, Any]:
