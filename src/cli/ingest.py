@@ -6,11 +6,9 @@ import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from energy_lake.etl.compression import BadCompression, is_gzip
+from energy_lake.etl.compression import BadCompression
 from energy_lake.etl.errors import FeedRejected, LakeError
-from energy_lake.etl.landing import Content
-from energy_lake.etl.recognise import match_header
-from energy_lake.etl.sniff import sniff
+from energy_lake.etl.landing import Content, examine
 from energy_lake.etl.storage import LocalStorage
 
 
@@ -33,12 +31,8 @@ def ingest_files(files: list[str], *, entity: str | None, ingest_date: str | Non
             failures += 1
             continue
         try:
-            # Read as the planner reads it: a .gz file by the CSV inside, its whole stream checked here.
-            content = Content(LocalStorage(), str(source), source.stat().st_size)
-            dialect = sniff(content.head, complete=content.complete, file=name)
-            match = match_header(dialect.header, name, entity)
-            if is_gzip(name):
-                content.scan(dialect.encoding)
+            # Read as the planner reads it: a .gz file by the CSV inside, the encoding by all of its bytes.
+            match = examine(Content(LocalStorage(), str(source), source.stat().st_size), name, entity).header
         except BadCompression as bad:
             print(f"refused {name}: {bad.reason}")
             failures += 1

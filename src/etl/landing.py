@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from energy_lake.etl.compression import BadCompression, gunzip, is_gzip
+from energy_lake.etl.encoding import TextEvidence
 from energy_lake.etl.errors import FeedRejected
 from energy_lake.etl.recognise import HeaderMatch, match_header
 from energy_lake.etl.sniff import HEAD_BYTES, Dialect, QuoteCount, sniff
@@ -135,23 +136,55 @@ def plan_entity(
                 legacy[str(meta["fingerprint"])] = path
     for landing_file in sorted(in_scope, key=lambda f: (f.ingest_date, f.rel_path)):
         try:
-            content = Content(storage, landing_file.uri, landing_file.size)
-            dialect = sniff(content.head, complete=content.complete, file=landing_file.rel_path)
-            header = match_header(dialect.header, landing_file.rel_path, entity)
-            fingerprint, quotes = content.scan(dialect.encoding)
+            found = examine(Content(storage, landing_file.uri, landing_file.size), landing_file.rel_path, entity)
         except BadCompression as bad:
             plan.rejected.append(FeedRejected(landing_file.rel_path, bad.reason, "bad_compression"))
             continue
         except FeedRejected as rejection:
             plan.rejected.append(rejection)
             continue
-        duplicate_of = owners.get(fingerprint) or legacy.get(landing_file.version)
+        duplicate_of = owners.get(found.fingerprint) or legacy.get(landing_file.version)
         if duplicate_of is None:
-            owners[fingerprint] = landing_file.rel_path
+            owners[found.fingerprint] = landing_file.rel_path
         plan.files.append(
-            ReadableFile(landing_file, dialect, header, fingerprint, duplicate_of, unclosed_quote=quotes % 2 == 1)
+            ReadableFile(
+                landing_file,
+                found.dialect,
+                found.header,
+                found.fingerprint,
+                duplicate_of,
+                unclosed_quote=found.quotes % 2 == 1,
+            )
         )
     return plan
+
+
+@dataclass(frozen=True)
+class Examined:
+    dialect: Dialect
+    header: HeaderMatch
+    fingerprint: str  # sha256 of the content, hex
+    quotes: int  # '"' characters in the content
+
+
+def examine(content: Content, file: str, entity: str | None) -> Examined:
+    """Everything the planner (and ``energy-lake ingest``) knows of a file before Spark reads it.
+
+    The head is sniffed and its header matched first, so a file of no contract costs only its head.
+    Then the whole content is read once (``Content.scan``). Without a byte-order mark, all of its bytes
+    decide the encoding (``etl/encoding.py``): the same as the head's, except for a file whose first
+    ``HEAD_BYTES`` hold no evidence the rest contradicts (ASCII, then Windows-1252 accents), which is
+    sniffed again in the encoding the whole file is in; or one the rest shows to mix encodings, refused.
+    """
+    dialect = sniff(content.head, complete=content.complete, file=file)
+    header = match_header(dialect.header, file, entity)
+    fingerprint, quotes, evidence = content.scan(dialect)
+    if evidence is not None:
+        encoding = evidence.decide(file)
+        if encoding != dialect.encoding:
+            dialect = sniff(content.head, complete=content.complete, file=file, encoding=encoding)
+            header = match_header(dialect.header, file, entity)
+    return Examined(dialect, header, fingerprint, quotes)
 
 
 class Content:
@@ -160,7 +193,7 @@ class Content:
     a local folder and on S3).
 
     ``head`` is the first ``HEAD_BYTES`` of that content, what sniff decides from, and ``complete`` says the
-    head is all of it. ``scan()`` then returns the sha256 and the number of ``"`` of the whole content. A
+    head is all of it. ``scan()`` then reads the whole content (``examine``). A
     plain file's head is one ranged read and the scan a second read of the whole file (none when the head
     was all of it). A ``.gz`` file is one stream, read only as far as its decompressed head first, so
     a file refused by its header costs no more than that; the scan goes on with the same stream.
@@ -188,13 +221,19 @@ class Content:
         self.head, self.complete = start[:HEAD_BYTES], length <= HEAD_BYTES
         self._content = itertools.chain([start], stream)
 
-    def scan(self, encoding: str) -> tuple[str, int]:
-        """(sha256 hex, count of '"' characters in ``encoding``) of the whole content, in one pass."""
-        digest, quotes = hashlib.sha256(), QuoteCount(encoding)
+    def scan(self, dialect: Dialect) -> tuple[str, int, TextEvidence | None]:
+        """The whole content's sha256 (hex), number of '"' characters in the dialect's encoding and, unless a
+        byte-order mark gave the encoding, what its bytes say of their encoding; in one pass."""
+        digest, quotes = hashlib.sha256(), QuoteCount(dialect.encoding)
+        evidence = None if dialect.marked else TextEvidence()
         for chunk in self._content:
             digest.update(chunk)
             quotes.update(chunk)
-        return digest.hexdigest(), quotes.count
+            if evidence is not None:
+                evidence.update(chunk)
+        if evidence is not None:
+            evidence.update(b"", final=True)
+        return digest.hexdigest(), quotes.count, evidence
 
 
 def _lazy(storage: Storage, uri: str) -> Iterator[bytes]:

@@ -1,8 +1,9 @@
 """Recognise a landing file's dialect from its first bytes: encoding, delimiter, decimal separator, header.
 
 Only what can be recognised without guessing: a UTF-16 byte-order mark (either byte order: Excel's
-"Unicode Text" export) means UTF-16, a UTF-8 byte-order mark or valid UTF-8 means UTF-8, anything else
-that decodes as Windows-1252 is Windows-1252 (the Spanish spreadsheet export).
+"Unicode Text" export) means UTF-16, a UTF-8 byte-order mark means UTF-8; without a mark the bytes
+decide between UTF-8 (also with a few stray bytes, whose records are quarantined) and Windows-1252 (the
+Spanish spreadsheet export), or refuse a file that mixes them (``etl/encoding.py``).
 
 A file that is no text at all is refused saying what it is, recognised by its first bytes (``_MAGIC``):
 an Excel workbook, a zip archive, a gzip stream under a name without ``.gz``, a PDF... Such a file
@@ -19,12 +20,12 @@ import string
 import struct
 from dataclasses import dataclass
 
+from energy_lake.etl.encoding import TextEvidence
 from energy_lake.etl.errors import FeedRejected
 
 HEAD_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 _BLANK = "".join(DELIMITERS) + string.whitespace
-_CP1252_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
 _DECIMAL_COMMA_VALUE = re.compile(r"^\s*[+-]?\d[\d.]*,\d+\s*$")
 _DECIMAL_POINT_VALUE = re.compile(r"^\s*[+-]?\d+\.(\d{1,2}|\d{4,})\s*$")
 
@@ -38,6 +39,7 @@ class Dialect:
     sample: tuple[tuple[str, ...], ...] = ()  # first data records, for decisions that need values
     # Records Spark's reader sees before the header: lines of only whitespace or delimiters (it skips empty ones).
     header_offset: int = 0
+    marked: bool = False  # a byte-order mark gave the encoding; else the bytes did (etl/encoding.py)
 
 
 # Byte-order mark -> (name Spark's reader understands, Python codec).
@@ -45,27 +47,32 @@ _UTF16_BOMS = {b"\xff\xfe": ("UTF-16LE", "utf-16-le"), b"\xfe\xff": ("UTF-16BE",
 _UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
 
 
-def _decode(head: bytes, complete: bool, file: str) -> tuple[str, str]:
+def _decode(head: bytes, complete: bool, file: str, encoding: str | None) -> tuple[str, str, bool]:
+    """(encoding, text of the head, whether a byte-order mark said so)."""
     if head.startswith(_UTF32_BOMS):  # before UTF-16: UTF-32LE's mark starts with UTF-16LE's
         raise FeedRejected(file, "UTF-32 files are not accepted; save the file as UTF-8 or UTF-16", "bad_encoding")
     if head[:2] in _UTF16_BOMS:
         # Spark's reader is given the byte order and drops the mark itself (checked on Spark 3.5, multiLine).
         # Undecodable code units become U+FFFD as in Spark, whose raw hop quarantines them (bad_encoding).
-        encoding, codec = _UTF16_BOMS[head[:2]]
+        spark_name, codec = _UTF16_BOMS[head[:2]]
         decoder = codecs.getincrementaldecoder(codec)("replace")
         # A head cut inside a code unit or a surrogate pair keeps the whole characters before it.
-        return encoding, decoder.decode(head[2:], final=complete)
+        return spark_name, decoder.decode(head[2:], final=complete), True
     if head.startswith(b"\xef\xbb\xbf"):
-        return "UTF-8", head[3:].decode("utf-8", errors="replace")
-    try:
-        return "UTF-8", head.decode("utf-8")
-    except UnicodeDecodeError as err:
-        # A multi-byte character cut at the end of the head is still UTF-8.
-        if not complete and err.start >= len(head) - 3 and err.reason == "unexpected end of data":
-            return "UTF-8", head[: err.start].decode("utf-8")
-    if any(b in _CP1252_UNDEFINED for b in head):
-        raise FeedRejected(file, "the file is neither UTF-8 nor Windows-1252 text", "bad_encoding")
-    return "windows-1252", head.decode("cp1252")
+        return "UTF-8", _utf8(head[3:], complete), True
+    if encoding is None:
+        evidence = TextEvidence()
+        evidence.update(head, final=complete)
+        encoding = evidence.decide(file)
+    # Stray bytes in UTF-8 text become U+FFFD, as Spark's reader makes them; undefined Windows-1252 bytes
+    # were refused by decide.
+    text = _utf8(head, complete) if encoding == "UTF-8" else head.decode("cp1252", errors="replace")
+    return encoding, text, False
+
+
+def _utf8(head: bytes, complete: bool) -> str:
+    # A multi-byte character cut at the end of the head is left out, not replaced.
+    return codecs.getincrementaldecoder("utf-8")("replace").decode(head, final=complete)
 
 
 def _first_records(text: str, delimiter: str, limit: int) -> tuple[list[list[str]], int]:
@@ -93,10 +100,14 @@ def _delimiter(header_line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def sniff(head: bytes, *, complete: bool, file: str) -> Dialect:
-    """Dialect of a file from its first ``HEAD_BYTES`` (``complete`` when that is the whole file)."""
+def sniff(head: bytes, *, complete: bool, file: str, encoding: str | None = None) -> Dialect:
+    """Dialect of a file from its first ``HEAD_BYTES`` (``complete`` when that is the whole file).
+
+    Without a byte-order mark the head's bytes decide the encoding (``etl/encoding.py``) unless
+    ``encoding`` is given: the one all of the file's bytes decided (``landing.examine``).
+    """
     _refuse_binary(head, file)
-    encoding, text = _decode(head, complete, file)
+    encoding, text, marked = _decode(head, complete, file, encoding)
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise FeedRejected(file, "the file is empty (no header, no records)", "empty_file")
@@ -107,7 +118,7 @@ def sniff(head: bytes, *, complete: bool, file: str) -> Dialect:
     records, header_offset = _first_records(text, delimiter, limit=200)
     header = tuple(cell.strip() for cell in records[0]) if records else ()
     sample = tuple(tuple(r) for r in records[1:])
-    return Dialect(encoding, delimiter, _decimal_comma(delimiter, sample), header, sample, header_offset)
+    return Dialect(encoding, delimiter, _decimal_comma(delimiter, sample), header, sample, header_offset, marked)
 
 
 def _decimal_comma(delimiter: str, sample: tuple[tuple[str, ...], ...]) -> bool:

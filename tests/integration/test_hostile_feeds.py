@@ -1,7 +1,10 @@
-"""Files desks really send, through the real pipeline (issue 14, items 2, 3, 4 and 6): ingest, run, query.
+"""Files desks really send, through the real pipeline (issue 14): ingest, run, query.
 
 One run over one landing day: Excel's "Unicode Text" export (UTF-16LE with a byte-order mark, tabs) and a
-UTF-16BE file are read with their accents; headers as Spanish and English speakers write them are
+UTF-16BE file are read with their accents; a UTF-8 file with two stray Windows-1252 bytes loads every
+record but the two holding them, which are quarantined naming the column; a Windows-1252 file whose first
+256 KiB are ASCII is read as Windows-1252 whole; a file mixing UTF-8 and Windows-1252, and one whose UTF-8
+is encoded twice, are refused saying so; headers as Spanish and English speakers write them are
 recognised; workbooks, archives, a PDF and a gzip stream not named ``.gz`` are refused saying what they
 are and what to land instead; a header with a near miss for a required column is refused naming it.
 The rows are read back with LocalAthena (the lake's Athena stand-in), exactly.
@@ -45,6 +48,32 @@ PROVIDERS_BE = "Proveedor,Fuente,País,Potencia (MW)\nEnergía Eólica del Norte
 TRADES = (
     "Operación;Contraparte;Volumen (MWh);Precio unitario;Fuente\nVenta;María José Pérez Ñúñez;12,5;310,25;Hidráulica\n"
 )
+# UTF-8 without a mark, accents everywhere, and two Windows-1252 bytes pasted in: an é (E9) in a name, an
+# ó (F3) in an energy type. Only their records are quarantined; the others keep their accents.
+STRAY = (
+    "Operación;Contraparte;Volumen (MWh);Precio unitario;Fuente\n".encode()
+    + "Venta;María Pérez;10,5;300,25;eólica\n".encode()
+    + "Compra;Núcleo Caribe;20;280,5;nuclear\n".encode()
+    + b"Venta;Jos\xe9 Mu"
+    + "ñoz;5,25;310;hidráulica\n".encode()
+    + "Venta;Medellín Energía;7;305;hidráulica\n".encode()
+    + "Compra;Eólica del Sur;30;250;e".encode()
+    + b"\xf3lica\n"
+    + "Venta;Ana Gómez;1,5;320;eólica\n".encode()
+)
+# Windows-1252, its first 256 KiB plain ASCII: the accents come later, and the whole file decides.
+LATE_ACCENTS = (
+    "Proveedor;Fuente;Pais;Potencia (MW)\r\n"
+    + "".join(f"Wind Farm {i:05d};wind;Colombia;10,5\r\n" for i in range(7500))
+    + "Energía Eólica del Caribe;eólica;Colombia;99,5\r\n"
+).encode("cp1252")
+# Mostly Windows-1252, with one name pasted in as UTF-8: neither reading is right for the whole file.
+MIXED = (
+    "Proveedor;Fuente;País\r\nEnergía Solar;solar;España\r\nHidroeléctrica Andina;hidráulica;Perú\r\n".encode("cp1252")
+    + "Núcleo Caribe;nuclear;Colombia\r\n".encode()
+)
+# UTF-8 read as Windows-1252 and saved as UTF-8 again: MarÃ­a for María.
+TWICE = "tipo_id;numero_id;nombre;ciudad\nCC;52987654;María Pérez;Medellín\n".encode().decode("cp1252").encode()
 # ™ is 22 21 in UTF-16LE: a byte 0x22 that is no quote.
 PROVIDERS_TM = 'Proveedor\tFuente\r\nAcme™ Wind\twind\r\n"Hidro ""Sur"""\thydro\r\n'
 
@@ -82,6 +111,10 @@ LANDING: dict[str, bytes] = {
     f"providers/ingest_date={DAY}/proveedores_be.csv": b"\xfe\xff" + PROVIDERS_BE.encode("utf-16-be"),
     f"providers/ingest_date={DAY}/proveedores_tm.txt": b"\xff\xfe" + PROVIDERS_TM.encode("utf-16-le"),
     f"transactions/ingest_date={DAY}/operaciones.csv": TRADES.encode(),
+    f"transactions/ingest_date={DAY}/operaciones_stray.csv": STRAY,
+    f"providers/ingest_date={DAY}/proveedores_late.csv": LATE_ACCENTS,
+    f"providers/ingest_date={DAY}/proveedores_mixto.csv": MIXED,
+    f"customers/ingest_date={DAY}/clientes_dos_veces.csv": TWICE,
     f"transactions/ingest_date={DAY}/libro.xlsx": xlsx(),
     f"transactions/ingest_date={DAY}/export.zip": archive(),
     f"transactions/ingest_date={DAY}/informe.pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\n",
@@ -98,14 +131,27 @@ SAVE = "save the sheet as CSV (UTF-8) and land the CSV in its place"
 REJECTED = {
     "customers": [
         {
+            "file": rel("customers", "clientes_dos_veces.csv"),
+            "rule": "bad_encoding",
+            "reason": "the text is UTF-8 encoded twice ('Ã\\xad' stands for 'í': UTF-8 read as Windows-1252 and saved "
+            "as UTF-8 again); export it again as UTF-8 from the original",
+        },
+        {
             "file": rel("customers", "clientes_typo.csv"),
             "rule": "missing_columns",
             "reason": "not a customers file: missing required column(s) id_number; 'Número de Identificacón' may "
             "be id_number: add it to the contract's aliases (header: tipo_id, Número de Identificacón, nombre, "
             "ciudad)",
+        },
+    ],
+    "providers": [
+        {
+            "file": rel("providers", "proveedores_mixto.csv"),
+            "rule": "bad_encoding",
+            "reason": "the file mixes encodings (UTF-8 characters: 1, bytes that are not UTF-8: 6, Windows-1252?); "
+            "save the whole file as UTF-8",
         }
     ],
-    "providers": [],
     "transactions": [
         {
             "file": rel("transactions", "export.zip"),
@@ -182,6 +228,8 @@ def test_every_readable_file_is_read_whole(hostile: dict[str, Any]) -> None:
         rel("customers", "clientes_natural.csv"): (2, 2, 0),
         rel("providers", "proveedores_be.csv"): (1, 1, 0),
         rel("transactions", "operaciones.csv"): (1, 1, 0),
+        rel("transactions", "operaciones_stray.csv"): (6, 4, 2),
+        rel("providers", "proveedores_late.csv"): (7501, 7501, 0),
     }
 
 
@@ -203,7 +251,7 @@ def test_utf16_and_natural_headers_arrive_in_raw_as_sent(hostile: dict[str, Any]
     providers = query(
         hostile,
         "SELECT _source_file, _source_line, provider_name, energy_type, country, capacity_mw FROM raw.providers "
-        "WHERE _source_file NOT LIKE '%proveedores_tm.txt'",
+        "WHERE _source_file NOT LIKE '%proveedores_tm.txt' AND _source_file NOT LIKE '%proveedores_late.csv'",
     )
     assert providers == [
         (rel("providers", "proveedores_be.csv"), 2, "Energía Eólica del Norte S.A.", "eólica", "Colombia", "120.5")
@@ -213,13 +261,55 @@ def test_utf16_and_natural_headers_arrive_in_raw_as_sent(hostile: dict[str, Any]
         "SELECT _source_file, _source_line, transaction_type, counterparty_name, quantity, price, energy_type "
         "FROM raw.transactions",
     )
-    assert trades == [
-        (rel("transactions", "operaciones.csv"), 2, "Venta", "María José Pérez Ñúñez", "12.5", "310.25", "Hidráulica")
-    ]
-    assert (
-        query(hostile, "SELECT _source_file FROM raw.quarantine WHERE _source_file NOT LIKE '%proveedores_tm.txt'")
-        == []
+    stray = rel("transactions", "operaciones_stray.csv")
+    assert trades == sorted(
+        [
+            (
+                rel("transactions", "operaciones.csv"),
+                2,
+                "Venta",
+                "María José Pérez Ñúñez",
+                "12.5",
+                "310.25",
+                "Hidráulica",
+            ),
+            (stray, 2, "Venta", "María Pérez", "10.5", "300.25", "eólica"),
+            (stray, 3, "Compra", "Núcleo Caribe", "20", "280.5", "nuclear"),
+            (stray, 5, "Venta", "Medellín Energía", "7", "305", "hidráulica"),
+            (stray, 7, "Venta", "Ana Gómez", "1.5", "320", "eólica"),
+        ],
+        key=repr,
     )
+    quarantined = query(
+        hostile,
+        "SELECT _source_file, _source_line, rule, reason, source_record FROM raw.quarantine "
+        "WHERE _source_file NOT LIKE '%proveedores_tm.txt'",
+    )
+    # The reason names the column and withholds a personal value; the record keeps what Spark read.
+    assert quarantined == [
+        (
+            stray,
+            4,
+            "counterparty_name_bad_encoding",
+            "counterparty_name (value withheld: personal data) has characters that are not valid in the file's "
+            "encoding",
+            "Venta;Jos\ufffd Muñoz;5,25;310;hidráulica",
+        ),
+        (
+            stray,
+            6,
+            "energy_type_bad_encoding",
+            "energy_type 'e\ufffdlica' has characters that are not valid in the file's encoding; energy_type "
+            "'e\ufffdlica' is not one of wind, hydro, nuclear",
+            "Compra;Eólica del Sur;30;250;e\ufffdlica",
+        ),
+    ]
+    late = rel("providers", "proveedores_late.csv")
+    assert query(
+        hostile,
+        f"SELECT count(*), count_if(provider_name = 'Energía Eólica del Caribe' AND energy_type = 'eólica' "
+        f"AND capacity_mw = '99.5') FROM raw.providers WHERE _source_file = '{late}'",
+    ) == [(7501, 1)]
 
 
 def test_the_transform_resolves_a_trade_to_a_utf16_customer(hostile: dict[str, Any], pii_key: bytes) -> None:
@@ -240,7 +330,8 @@ def test_the_transform_resolves_a_trade_to_a_utf16_customer(hostile: dict[str, A
     trades = query(
         hostile,
         "SELECT transaction_type, counterparty_name, CAST(quantity AS VARCHAR), CAST(price AS VARCHAR), energy_type, "
-        "counterparty_key, counterparty_status, counterparty_city FROM transform.transactions",
+        "counterparty_key, counterparty_status, counterparty_city FROM transform.transactions "
+        "WHERE _source_file LIKE '%/operaciones.csv'",
     )
     assert trades == [
         (
@@ -280,9 +371,13 @@ def test_ingest_names_the_entity_of_a_utf16_file_and_refuses_a_workbook(
     sent.mkdir()
     (sent / "clientes.txt").write_bytes(LANDING[rel("customers", "clientes_unicode.txt")])
     (sent / "libro.xlsx").write_bytes(xlsx())
+    (sent / "mixto.csv").write_bytes(MIXED)
     assert main(["ingest", str(sent / "clientes.txt"), "--landing", str(landing), "--date", DAY]) == 0
     assert main(["ingest", str(sent / "libro.xlsx"), "--landing", str(landing), "--date", DAY]) == 1
+    assert main(["ingest", str(sent / "mixto.csv"), "--landing", str(landing), "--date", DAY]) == 1
     said = capsys.readouterr().out
+    assert f"refused {sent / 'mixto.csv'}: the file mixes encodings (UTF-8 characters: 1," in said
+    assert not (landing / rel("providers", "mixto.csv")).exists()
     assert f"landed {sent / 'clientes.txt'} as customers -> {landing / rel('customers', 'clientes.txt')}" in said
     assert f"refused {sent / 'libro.xlsx'}: the file is an Excel workbook: {SAVE}" in said
     landed = landing / rel("customers", "clientes.txt")

@@ -14,7 +14,9 @@ Generation limits (documented behaviour, not bugs; see the report in tests/prope
   ``;`` file with numbers holds one unambiguous number in its first record (``12,5`` or ``12.5``), and
   a ``;`` point-notation file holds no cell that reads as a decimal comma (``1,234``, ``12,5``);
 - a file is Windows-1252 only when it is not valid UTF-8: Windows-1252 files hold only Latin-1
-  letters (never a byte pair that is valid UTF-8), raw invalid bytes go only into files with a BOM;
+  letters (never a byte pair that is valid UTF-8); raw invalid bytes go into UTF-8 files, and one
+  without a BOM gets one when its raw bytes outnumber its UTF-8 characters' continuation bytes (without
+  a mark such a file is no longer "UTF-8 with a few stray bytes": etl/encoding.py's decision table);
 - a quoted field starts at the beginning of its cell; an unclosed quote only occurs in the last
   record of a file (a file cut in transfer);
 - CR-only (old Mac) files hold no line break inside a value;
@@ -125,7 +127,7 @@ NOT_NUMBERS_POINT = ["1,5", "12,34"]  # a decimal comma in a point-notation file
 NOT_NUMBERS_COMMA = ["1.5", "12.34", "1,234.5"]  # point notation in a decimal-comma file
 NOT_NUMBERS_UNICODE = ["٣", "１２"]  # digits that are not ASCII
 NOT_TIMESTAMPS = ["05/01/2026", "2026-01-06 25:00", "2026-02-30", "ayer", "2026-13-01", "20260106"]
-RAW_BYTES = "\udce1\udce9\udced\udcf3\udcfa\udcf1"  # Windows-1252 á é í ó ú ñ pasted into a UTF-8 file
+RAW_BYTES = "".join(chr(0xDC00 + b) for b in range(0x80, 0x100))  # any byte 0x80-0xFF pasted into UTF-8 text
 FILE_NAMES = ["feed.csv", "Trades 2024.csv", "transacción.csv", "ventas (1).csv", "datos-b.csv", "z_last.csv"]
 
 
@@ -508,7 +510,7 @@ def cell_for(
 ) -> Cell:
     """A cell of ``column``; ``clean`` rows draw only valid values (so that most rows reach the transform)."""
     unicode_ok = feed.encoding != "cp1252"
-    raw_bytes = feed.encoding == "utf-8-sig"
+    raw_bytes = unicode_ok  # a raw Windows-1252 byte pasted into UTF-8 text
     if column.decimal:
         return draw(decimal_cell(column, feed.decimal_comma, feed.delimiter == ";", unicode_ok, anchor, clean))
     if column.type == "timestamp":
@@ -647,7 +649,16 @@ def feed_file(draw: st.DrawFn, entity: str, name: str, date: str, serials: list[
         feed.fault = fault
         feed.records = []
     feed.data = render(feed)
+    if encoding == "utf-8" and _raw_bytes_outnumber_utf8(feed.data):
+        feed.encoding = "utf-8-sig"
+        feed.data = render(feed)
     return feed
+
+
+def _raw_bytes_outnumber_utf8(data: bytes) -> bool:
+    text = data.decode("utf-8", errors="surrogateescape")
+    raw = len(re.findall(r"[\udc80-\udcff]", text))
+    return raw > len(data) - len(text)  # bytes beyond one per character: the multi-byte ones' continuations
 
 
 def _unique_extras(columns: list[str]) -> list[str]:

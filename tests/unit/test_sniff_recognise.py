@@ -40,6 +40,7 @@ def test_utf8_with_bom_and_crlf():
         False,
         ("nombre_proveedor", "tipo_energia"),
         (("Energía Verde S.A.", "eólica"), ("HidroPlus", "hidroelectrica")),
+        marked=True,
     )
 
 
@@ -64,6 +65,7 @@ def test_utf16_with_a_byte_order_mark_is_read(bom, codec, encoding):
         False,
         ("tipo_id", "numero_id", "nombre", "ciudad"),
         (("CC", "1012345678", "Pérez, María", "Medellín"),),
+        marked=True,
     )
 
 
@@ -120,11 +122,14 @@ def test_multibyte_character_cut_at_the_head_boundary_is_still_utf8():
     assert dialect == Dialect("UTF-8", ",", False, ("nombre", "ciudad"), (("José", "Bogot"),))
 
 
-def test_the_same_bytes_as_a_whole_file_are_not_utf8():
+def test_the_same_bytes_as_a_whole_file_are_utf8_cut_inside_its_last_character():
     whole = "nombre,ciudad\nJosé,Bogotá\n".encode()
     cut = whole[: whole.index("á".encode()) + 1]
-    # The complete file ends in half a character: not UTF-8, but every byte is Windows-1252.
-    assert sniff(cut, complete=True, file=F).encoding == "windows-1252"
+    # The complete file ends in half a character: one stray byte, and the é says UTF-8. The cut value
+    # reads as U+FFFD, as in Spark, and the raw hop quarantines its record (bad_encoding).
+    assert sniff(cut, complete=True, file=F) == Dialect(
+        "UTF-8", ",", False, ("nombre", "ciudad"), (("José", "Bogot\ufffd"),)
+    )
 
 
 def test_invalid_utf8_early_in_a_partial_head_is_windows_1252():
@@ -135,7 +140,7 @@ def test_invalid_utf8_early_in_a_partial_head_is_windows_1252():
 def test_bom_then_invalid_bytes_stays_utf8():
     # The BOM says UTF-8; bad bytes become U+FFFD and the raw hop quarantines those rows (bad_encoding).
     dialect = sniff(b"\xef\xbb\xbfa,b\n\xe9,1\n", complete=True, file=F)
-    assert dialect == Dialect("UTF-8", ",", False, ("a", "b"), (("\ufffd", "1"),))
+    assert dialect == Dialect("UTF-8", ",", False, ("a", "b"), (("\ufffd", "1"),), marked=True)
 
 
 @pytest.mark.parametrize("head", [b"", b"\xef\xbb\xbf", b"  \r\n\n", b"\xef\xbb\xbf\r\n"])
