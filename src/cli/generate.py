@@ -94,7 +94,7 @@ def row_rule_codes(contract: Contract) -> list[str]:
         if column.pattern:
             codes.append(f"{name}_bad_format")
         if column.type == "timestamp":
-            codes.append(f"{name}_not_a_timestamp")
+            codes += [f"{name}_ambiguous_date", f"{name}_not_a_timestamp"]
     return codes
 
 
@@ -105,7 +105,9 @@ NOT_ALLOWED: dict[str, tuple[str, ...]] = {
     "id_type": ("DNI", "RUT", "RC", "NUIP", "SSN"),
 }
 NOT_A_NUMBER = ("N/A", "doce", "12 MWh", "1,5", "#VALUE!", "--", "12.5.1")
-NOT_A_TIMESTAMP = ("05/01/2026 10:00", "2026-02-30", "ayer", "2026/01/05", "13-01-2026 08:15")
+NOT_A_TIMESTAMP = ("2026-02-30", "ayer", "2026/01/05", "13-01-2026 08:15", "05/01/26")
+# Day and month in an order a comma-separated file does not say (only decimal-comma files are day first).
+AMBIGUOUS_DATE = ("05/01/2026 10:00", "12/03/2026", "1/2/2026 9:30:00")
 BAD_FORMAT: dict[str, tuple[str, ...]] = {
     "id_number": ("12", "1 023 456 789", "#80012345", "80.123.456/7"),
     "transaction_id": ("TX 000123", "#000123", "-TX1", "TX/2026/01"),
@@ -134,6 +136,8 @@ def bad_value(code: str, column: Column, value: str, rnd: random.Random) -> str:
         return rnd.choice(BAD_FORMAT.get(column.name, ("#no válido#",)))
     if rule == "not_a_timestamp":
         return rnd.choice(NOT_A_TIMESTAMP)
+    if rule == "ambiguous_date":
+        return rnd.choice(AMBIGUOUS_DATE)
     if column.decimal:
         precision, scale = column.decimal
         if rule == "not_a_number":

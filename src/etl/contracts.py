@@ -144,6 +144,7 @@ class LakeConventions:
     partition_key: str
     lineage: tuple[Column, ...]
     extra: Column
+    notation: Column  # raw only: the file's date order (values.to_timestamp)
     quarantine_columns: tuple[Column, ...]
     state_tables: tuple[StateTable, ...]
 
@@ -168,6 +169,7 @@ def lake_conventions() -> LakeConventions:
         partition_key=raw["partition_key"]["name"],
         lineage=tuple(_column(c) for c in raw["lineage"]),
         extra=_column(raw["extra_column"]),
+        notation=_column(raw["notation_column"]),
         quarantine_columns=tuple(_column(c) for c in raw["quarantine"]["columns"]),
         state_tables=tuple(
             StateTable(

@@ -94,6 +94,7 @@ def _read_file(
         F.lit(run_id).alias("_run_id"),
         F.lit(rf.file.ingest_date).cast("date").alias("ingest_date"),
         F.lit(rf.dialect.decimal_comma).alias("_decimal_comma"),
+        F.lit(rf.dialect.day_first).alias("_day_first"),
         malformed.alias("_malformed"),
         F.lit(len(positions)).alias("_expected_fields"),
         F.lit(rf.duplicate_of).cast("string").alias("_duplicate_of"),

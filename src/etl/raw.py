@@ -1,7 +1,7 @@
 """Landing -> raw, the pure part: validate landing records against their contract.
 
 Input: landing records as ``io.read_landing`` builds them (contract columns as text, ``_extra``,
-lineage, ``ingest_date`` and the per-file facts ``_decimal_comma``, ``_malformed``,
+lineage, ``ingest_date`` and the per-file facts ``_decimal_comma``, ``_day_first``, ``_malformed``,
 ``_expected_fields``, ``_duplicate_of``, ``source_record``). Every record leaves in exactly one of
 ``valid_rows`` and ``quarantine_rows``; the first rule it fails names its quarantine ``rule`` and
 ``reason`` lists every failure.
@@ -117,13 +117,32 @@ def _column_checks(column: ContractColumn) -> list[Check]:
             )
         )
     if column.type == "timestamp":
-        checks.append(
+        day_first = F.col("_day_first")
+        ambiguous = present & ~day_first & values.is_day_month_date(value)
+        checks += [
+            (
+                f"{column.name}_ambiguous_date",
+                ambiguous,
+                F.concat(
+                    shown,
+                    F.lit(
+                        " is a date with slashes, and the file does not say whether the day or the month comes "
+                        "first (only a decimal-comma file is read day first): write it as ISO 8601, "
+                        "YYYY-MM-DD[ HH:MM[:SS]]"
+                    ),
+                ),
+            ),
             (
                 f"{column.name}_not_a_timestamp",
-                present & values.to_timestamp(value).isNull(),
-                F.concat(shown, F.lit(" is not an ISO 8601 date or timestamp")),
-            )
-        )
+                present & ~ambiguous & values.to_timestamp(value, day_first).isNull(),
+                F.concat(
+                    shown,
+                    F.when(
+                        day_first, F.lit(" is not an ISO 8601 date or timestamp, nor a date dd/mm/yyyy[ hh:mm[:ss]]")
+                    ).otherwise(F.lit(" is not an ISO 8601 date or timestamp")),
+                ),
+            ),
+        ]
     return checks
 
 
@@ -199,7 +218,8 @@ def validate(records: DataFrame, contract: Contract) -> DataFrame:
 
 
 def valid_rows(validated: DataFrame, contract: Contract) -> DataFrame:
-    """Rows for the raw table: text as sent, decimals in canonical notation (the file's locale is not kept)."""
+    """Rows for the raw table: text as sent, decimals in canonical notation, and ``_day_first``: dates stay
+    as sent, and the transform reads them in the file's order."""
     df = validated.where(F.col(RULE).isNull())
     for column in contract.columns:
         if column.decimal:

@@ -34,10 +34,11 @@ def _partition_field() -> T.StructField:
 
 
 def raw_schema(contract: Contract) -> T.StructType:
-    """Raw zone: every contract column as text, unknown columns in a map, lineage, ingest date."""
+    """Raw zone: every contract column as text, unknown columns in a map, the file's notation, lineage,
+    ingest date."""
     conv = lake_conventions()
     text = [T.StructField(c.name, T.StringType(), True) for c in contract.columns]
-    return T.StructType([*text, *_fields([conv.extra]), *_fields(conv.lineage), _partition_field()])
+    return T.StructType([*text, *_fields([conv.extra, conv.notation]), *_fields(conv.lineage), _partition_field()])
 
 
 def quarantine_schema() -> T.StructType:

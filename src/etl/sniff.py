@@ -41,6 +41,12 @@ class Dialect:
     header_offset: int = 0
     marked: bool = False  # a byte-order mark gave the encoding; else the bytes did (etl/encoding.py)
 
+    @property
+    def day_first(self) -> bool:
+        """Dates are written day first (dd/mm/yyyy) in a decimal-comma notation: the Spanish (and most
+        European) spreadsheet export. No other notation decides between day and month first."""
+        return self.decimal_comma
+
 
 # Byte-order mark -> (name Spark's reader understands, Python codec).
 _UTF16_BOMS = {b"\xff\xfe": ("UTF-16LE", "utf-16-le"), b"\xfe\xff": ("UTF-16BE", "utf-16-be")}

@@ -137,8 +137,8 @@ class LakeTables:
     # -- existence and layout
 
     def ensure(self, name: str, *, for_write: bool = True) -> TableSpec:
-        """Create the table if absent; before a write, give a table created elsewhere (Terraform) its
-        partitions and properties.
+        """Create the table if absent; before a write, give a table created elsewhere (Terraform), or by an
+        earlier version of the contracts, its partitions, properties and new columns.
 
         Terraform cannot create an Iceberg table's partitions (provider < 6, docs/adr/0002), so the
         first write adds the contract's partition fields: a metadata-only change on an empty table.
@@ -187,6 +187,13 @@ class LakeTables:
                 )
             for key in spec.partition_by:
                 self.spark.sql(f"ALTER TABLE {ident} ADD PARTITION FIELD `{key}`")
+        # A column the contract added (a new lineage column, say): added, at the end, null in the rows
+        # already there. Metadata only; never a drop or a type change, which need a migration.
+        present = {str(field.name()) for field in table.schema().columns()}
+        added = [f for f in spec.schema.fields if f.name not in present]
+        if added:
+            columns = ", ".join(f"`{f.name}` {_sql_type(f.dataType)}" for f in added)
+            self.spark.sql(f"ALTER TABLE {ident} ADD COLUMNS ({columns})")
         props = {str(k): str(v) for k, v in dict(table.properties()).items()}
         missing = {k: v for k, v in self._properties().items() if props.get(k) != v and k != "format-version"}
         if missing:

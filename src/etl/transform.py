@@ -26,7 +26,8 @@ def standardise(raw: DataFrame, contract: Contract) -> DataFrame:
         if column.decimal:
             typed = values.to_decimal(value, *column.decimal)  # raw holds canonical decimal text
         elif column.type == "timestamp":
-            typed = values.to_timestamp(value)
+            # Raw keeps dates as sent; rows from before the notation column was added hold only ISO dates.
+            typed = values.to_timestamp(value, F.coalesce(F.col("_day_first"), F.lit(False)))
         elif column.allowed:
             typed = values.canonical_value(value, column)
         else:

@@ -114,23 +114,39 @@ TIMESTAMP_FORMATS = (
 )
 
 
-def to_timestamp(col: Column) -> Column:
+# Day-first dates, dd/mm/yyyy[ HH:MM[:SS]] (one or two digits for day, month and hour, as spreadsheets
+# write them; four for the year): what a file in a decimal-comma notation (a Spanish export) writes. In any
+# other file such a date is ambiguous (day or month first?) and is never read: ``is_day_month_date``.
+DAY_FIRST_FORMATS = ("d/M/yyyy H:mm:ss", "d/M/yyyy H:mm", "d/M/yyyy")
+_DAY_MONTH_DATE = r"^\d{1,2}/\d{1,2}/\d{4}( \d{1,2}:\d{2}(:\d{2})?)?$"
+
+
+def is_day_month_date(col: Column) -> Column:
+    """Whether the text is a date written with slashes, day and month in some order."""
+    return stripped(col).rlike(_DAY_MONTH_DATE)
+
+
+def to_timestamp(col: Column, day_first: Column) -> Column:
     """The instant a timestamp text names (UTC when no zone is given), null when it is none of the formats.
 
-    Only the formats whose separator the text holds are tried: a format that fails costs Spark a parse
-    exception per value, and a text without ``T`` can never match a ``'T'`` format (nor one with ``T``
-    a format without it), so the result is that of trying all of them in turn.
+    ``day_first`` (a boolean column: the file's notation) adds ``DAY_FIRST_FORMATS``; without it a text
+    with ``/`` is no timestamp. Only the formats whose separator the text holds are tried: a format that
+    fails costs Spark a parse exception per value, and a text without ``T`` can never match a ``'T'``
+    format (nor one with ``T`` a format without it), so the result is that of trying all of them in turn.
     """
     text = stripped(col)
 
-    def first_of(formats: list[str]) -> Column:
+    def first_of(formats: list[str] | tuple[str, ...]) -> Column:
         return F.coalesce(*[F.to_timestamp(text, fmt) for fmt in formats])
 
     with_t = [f for f in TIMESTAMP_FORMATS if "'T'" in f]
     with_space = [f for f in TIMESTAMP_FORMATS if " " in f]
     date_only = [f for f in TIMESTAMP_FORMATS if f not in with_t and f not in with_space]
+    # The pattern first: d/M/yyyy alone would also read 5/1/02026.
+    day_first_date = F.when(day_first & is_day_month_date(col), first_of(DAY_FIRST_FORMATS))
     return (
-        F.when(text.contains("T"), first_of(with_t))
+        F.when(text.contains("/"), day_first_date)
+        .when(text.contains("T"), first_of(with_t))
         .when(text.contains(" "), first_of(with_space))
         .otherwise(first_of(date_only))
     )

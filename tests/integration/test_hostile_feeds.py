@@ -74,6 +74,16 @@ MIXED = (
 )
 # UTF-8 read as Windows-1252 and saved as UTF-8 again: MarÃ­a for María.
 TWICE = "tipo_id;numero_id;nombre;ciudad\nCC;52987654;María Pérez;Medellín\n".encode().decode("cp1252").encode()
+# A Spanish export (; and decimal comma): its dates are day first, as sent. One that no day-first
+# reading makes a date is quarantined saying what was expected.
+DATED_ES = (
+    "Operación;Contraparte;Volumen (MWh);Precio unitario;Fuente;Fecha\n"
+    "Venta;Ana Gómez;2,5;300;eólica;15/01/2026 10:30\n"
+    "Compra;Núcleo Caribe;10;250,75;nuclear;5/1/2026\n"
+    "Venta;Ana Gómez;1;301;eólica;31/02/2026 09:00\n"
+)
+# A comma-separated file with the same kind of date: day or month first? Never guessed.
+DATED_EN = "type,counterparty,quantity,price,energy,trade_date\nsell,Ana Gómez,3,302.5,wind,05/01/2026\n"
 # ™ is 22 21 in UTF-16LE: a byte 0x22 that is no quote.
 PROVIDERS_TM = 'Proveedor\tFuente\r\nAcme™ Wind\twind\r\n"Hidro ""Sur"""\thydro\r\n'
 
@@ -112,6 +122,8 @@ LANDING: dict[str, bytes] = {
     f"providers/ingest_date={DAY}/proveedores_tm.txt": b"\xff\xfe" + PROVIDERS_TM.encode("utf-16-le"),
     f"transactions/ingest_date={DAY}/operaciones.csv": TRADES.encode(),
     f"transactions/ingest_date={DAY}/operaciones_stray.csv": STRAY,
+    f"transactions/ingest_date={DAY}/operaciones_fechas.csv": DATED_ES.encode(),
+    f"transactions/ingest_date={DAY}/trades_dates.csv": DATED_EN.encode(),
     f"providers/ingest_date={DAY}/proveedores_late.csv": LATE_ACCENTS,
     f"providers/ingest_date={DAY}/proveedores_mixto.csv": MIXED,
     f"customers/ingest_date={DAY}/clientes_dos_veces.csv": TWICE,
@@ -229,6 +241,8 @@ def test_every_readable_file_is_read_whole(hostile: dict[str, Any]) -> None:
         rel("providers", "proveedores_be.csv"): (1, 1, 0),
         rel("transactions", "operaciones.csv"): (1, 1, 0),
         rel("transactions", "operaciones_stray.csv"): (6, 4, 2),
+        rel("transactions", "operaciones_fechas.csv"): (3, 2, 1),
+        rel("transactions", "trades_dates.csv"): (1, 0, 1),
         rel("providers", "proveedores_late.csv"): (7501, 7501, 0),
     }
 
@@ -259,7 +273,7 @@ def test_utf16_and_natural_headers_arrive_in_raw_as_sent(hostile: dict[str, Any]
     trades = query(
         hostile,
         "SELECT _source_file, _source_line, transaction_type, counterparty_name, quantity, price, energy_type "
-        "FROM raw.transactions",
+        "FROM raw.transactions WHERE _source_file NOT LIKE '%fechas.csv'",
     )
     stray = rel("transactions", "operaciones_stray.csv")
     assert trades == sorted(
@@ -283,7 +297,7 @@ def test_utf16_and_natural_headers_arrive_in_raw_as_sent(hostile: dict[str, Any]
     quarantined = query(
         hostile,
         "SELECT _source_file, _source_line, rule, reason, source_record FROM raw.quarantine "
-        "WHERE _source_file NOT LIKE '%proveedores_tm.txt'",
+        "WHERE _source_file LIKE '%stray.csv'",
     )
     # The reason names the column and withholds a personal value; the record keeps what Spark read.
     assert quarantined == [
@@ -353,6 +367,44 @@ def test_the_transform_resolves_a_trade_to_a_utf16_customer(hostile: dict[str, A
     assert providers == [
         ("energia_eolica_del_norte_s_a", "Energía Eólica del Norte S.A.", "wind", "Colombia", "120.500")
     ]
+
+
+def test_dates_are_read_in_the_file_s_order_and_never_guessed(hostile: dict[str, Any]) -> None:
+    es, en = rel("transactions", "operaciones_fechas.csv"), rel("transactions", "trades_dates.csv")
+    # Raw keeps the dates as sent, with the order the transform reads them in.
+    assert query(
+        hostile, f"SELECT _source_line, traded_at, _day_first FROM raw.transactions WHERE _source_file = '{es}'"
+    ) == [
+        (2, "15/01/2026 10:30", True),
+        (3, "5/1/2026", True),
+    ]
+    assert query(
+        hostile,
+        "SELECT _source_file, _source_line, rule, reason, source_record FROM raw.quarantine "
+        f"WHERE _source_file IN ('{es}', '{en}')",
+    ) == [
+        (
+            es,
+            4,
+            "traded_at_not_a_timestamp",
+            "traded_at '31/02/2026 09:00' is not an ISO 8601 date or timestamp, nor a date dd/mm/yyyy[ hh:mm[:ss]]",
+            "Venta;Ana Gómez;1;301;eólica;31/02/2026 09:00",
+        ),
+        (
+            en,
+            2,
+            "traded_at_ambiguous_date",
+            "traded_at '05/01/2026' is a date with slashes, and the file does not say whether the day or the month "
+            "comes first (only a decimal-comma file is read day first): write it as ISO 8601, YYYY-MM-DD[ HH:MM[:SS]]",
+            "sell,Ana Gómez,3,302.5,wind,05/01/2026",
+        ),
+    ]
+    # The transform holds the instants (UTC: no zone given), the decimals typed from the decimal comma.
+    assert query(
+        hostile,
+        "SELECT _source_line, CAST(traded_at AS VARCHAR), CAST(quantity AS VARCHAR), CAST(price AS VARCHAR) "
+        f"FROM transform.transactions WHERE _source_file = '{es}'",
+    ) == [(2, "2026-01-15 10:30:00", "2.500", "300.0000"), (3, "2026-01-05 00:00:00", "10.000", "250.7500")]
 
 
 def test_a_utf16_character_holding_a_0x22_byte_is_no_quote(hostile: dict[str, Any]) -> None:

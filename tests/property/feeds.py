@@ -126,7 +126,8 @@ NOT_NUMBERS_ANY = ["doce", "12 MWh", "USD 200", "1 234", "1e", "e5", "1.2.3", "-
 NOT_NUMBERS_POINT = ["1,5", "12,34"]  # a decimal comma in a point-notation file
 NOT_NUMBERS_COMMA = ["1.5", "12.34", "1,234.5"]  # point notation in a decimal-comma file
 NOT_NUMBERS_UNICODE = ["٣", "１２"]  # digits that are not ASCII
-NOT_TIMESTAMPS = ["05/01/2026", "2026-01-06 25:00", "2026-02-30", "ayer", "2026-13-01", "20260106"]
+NOT_TIMESTAMPS = ["2026-01-06 25:00", "2026-02-30", "ayer", "2026-13-01", "20260106", "05/01/26", "15-01-2026"]
+NOT_DAY_FIRST = ["31/04/2026", "29/02/2025", "15/13/2026", "15/01/2026 24:00", "15/01/2026 10:30:5"]
 RAW_BYTES = "".join(chr(0xDC00 + b) for b in range(0x80, 0x100))  # any byte 0x80-0xFF pasted into UTF-8 text
 FILE_NAMES = ["feed.csv", "Trades 2024.csv", "transacción.csv", "ventas (1).csv", "datos-b.csv", "z_last.csv"]
 
@@ -374,13 +375,32 @@ def decimal_cell(
 
 
 @st.composite
-def timestamp_cell(draw: st.DrawFn, column: Column, unicode_ok: bool, clean: bool) -> Cell:
-    kind = draw(st.sampled_from(["ts"] * 6 + ([] if clean else ["missing", "bad", "encoding"])))
+def timestamp_cell(draw: st.DrawFn, column: Column, unicode_ok: bool, clean: bool, day_first: bool) -> Cell:
+    """``day_first``: the file is in decimal-comma notation, whose dates may be dd/mm/yyyy[ hh:mm[:ss]]."""
+    kind = draw(st.sampled_from(["ts"] * 5 + ["slashes"] + ([] if clean else ["missing", "bad", "encoding"])))
     if kind == "missing":
         return Cell(draw(st.sampled_from(["", "  "])), f"{column.name}_missing" if column.required else None)
     if kind == "bad":
-        return Cell(draw(padded(draw(st.sampled_from(NOT_TIMESTAMPS)))), f"{column.name}_not_a_timestamp")
+        bad = NOT_TIMESTAMPS + (NOT_DAY_FIRST if day_first else [])
+        return Cell(draw(padded(draw(st.sampled_from(bad)))), f"{column.name}_not_a_timestamp")
     local = draw(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2030, 12, 31)))
+    if kind == "slashes":  # as a spreadsheet writes it: one or two digits for day, month and hour
+        local = local.replace(microsecond=0)
+        form = draw(st.sampled_from(["date", "minutes", "seconds"]))
+        if form == "date":
+            local = local.replace(hour=0, minute=0, second=0)
+        if form == "minutes":
+            local = local.replace(second=0)
+        two = draw(st.booleans())
+        day, month, hour = (f"{v:02d}" if two else str(v) for v in (local.day, local.month, local.hour))
+        text = f"{day}/{month}/{local.year:04d}"
+        if form != "date":
+            text += f" {hour}:{local.minute:02d}" + (f":{local.second:02d}" if form == "seconds" else "")
+        if not day_first:  # no date order decided by the file: never guessed
+            if clean:  # clean rows reach the transform: an ISO timestamp instead
+                return draw(timestamp_cell(column, unicode_ok, clean, day_first))
+            return Cell(draw(padded(text)), f"{column.name}_ambiguous_date")
+        return Cell(draw(padded(text)), None, local.strftime("%Y-%m-%d %H:%M:%S.%f"))
     form = draw(st.sampled_from(["seconds", "fraction", "minutes", "date"]))
     sep = draw(st.sampled_from(["T", " "]))
     if form == "date":
@@ -514,7 +534,7 @@ def cell_for(
     if column.decimal:
         return draw(decimal_cell(column, feed.decimal_comma, feed.delimiter == ";", unicode_ok, anchor, clean))
     if column.type == "timestamp":
-        return draw(timestamp_cell(column, unicode_ok, clean))
+        return draw(timestamp_cell(column, unicode_ok, clean, feed.decimal_comma))
     if column.allowed:
         return draw(coded_cell(column, unicode_ok, raw_bytes, clean))
     if column.pattern:

@@ -177,7 +177,7 @@ def test_rule_codes_follow_the_contracts() -> None:
         "price_missing", "price_bad_encoding", "price_not_a_number", "price_too_many_decimals",
         "price_out_of_range", "price_negative",
         "energy_type_missing", "energy_type_bad_encoding", "energy_type_not_allowed",
-        "traded_at_bad_encoding", "traded_at_not_a_timestamp",
+        "traded_at_bad_encoding", "traded_at_ambiguous_date", "traded_at_not_a_timestamp",
     ]  # fmt: skip
     assert len(row_rule_codes(load_contract("providers"))) == 12
     assert len(row_rule_codes(load_contract("customers"))) == 11
@@ -229,6 +229,8 @@ def _fails(code: str, value: str, entity: str) -> bool:
         return normalise_name(value) not in column.canonical_values()
     if rule == "bad_format":
         return column.pattern is not None and re.match(column.pattern, value.strip()) is None
+    if rule == "ambiguous_date":  # the generated files are comma-separated: no date order is decided
+        return re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}( \d{1,2}:\d{2}(:\d{2})?)?", value.strip()) is not None
     if rule == "not_a_timestamp":
         return not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?)?", value.strip()) or (
             value.strip() == "2026-02-30"
@@ -279,6 +281,7 @@ def test_wrong_values_are_not_accidentally_valid() -> None:
         assert pattern and all(re.match(pattern, v) is None for v in values), name
     assert all(not re.fullmatch(r"[+-]?\d+(\.\d+)?", v) for v in NOT_A_NUMBER)
     assert all(not re.fullmatch(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?", v) or v == "2026-02-30" for v in NOT_A_TIMESTAMP)
+    assert not any(re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}( .*)?", v) for v in NOT_A_TIMESTAMP)  # those are ambiguous
 
 
 # ---------------------------------------------------------------- realism

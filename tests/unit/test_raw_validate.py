@@ -54,6 +54,7 @@ def records(spark, contract: Contract, rows: list[dict[str, Any]], file: str = F
             "_run_id": RUN,
             "ingest_date": DAY,
             "_decimal_comma": False,
+            "_day_first": False,
             "_malformed": False,
             "_expected_fields": len(contract.columns),
             "_duplicate_of": None,
@@ -82,7 +83,7 @@ def rule_catalogue(contract: Contract) -> set[str]:
         if c.pattern:
             codes.add(f"{c.name}_bad_format")
         if c.type == "timestamp":
-            codes.add(f"{c.name}_not_a_timestamp")
+            codes |= {f"{c.name}_not_a_timestamp", f"{c.name}_ambiguous_date"}
     return codes
 
 
@@ -187,6 +188,19 @@ TX_CASES: list[tuple[dict[str, Any], str | None, str | None]] = [
         {"traded_at": "yesterday"},
         "traded_at_not_a_timestamp",
         "traded_at 'yesterday' is not an ISO 8601 date or timestamp",
+    ),
+    # dates with slashes: day first in a decimal-comma file, never guessed elsewhere
+    (
+        {"traded_at": "05/01/2024 10:30"},
+        "traded_at_ambiguous_date",
+        "traded_at '05/01/2024 10:30' is a date with slashes, and the file does not say whether the day or the month "
+        "comes first (only a decimal-comma file is read day first): write it as ISO 8601, YYYY-MM-DD[ HH:MM[:SS]]",
+    ),
+    ({"traded_at": "15/01/2024 10:30", "price": "300,5", "_decimal_comma": True, "_day_first": True}, None, None),
+    (
+        {"traded_at": "31/02/2024", "price": "300,5", "_decimal_comma": True, "_day_first": True},
+        "traded_at_not_a_timestamp",
+        "traded_at '31/02/2024' is not an ISO 8601 date or timestamp, nor a date dd/mm/yyyy[ hh:mm[:ss]]",
     ),
     (
         {"traded_at": f"2024{BAD}"},
@@ -366,7 +380,7 @@ def test_valid_transactions_come_out_exactly_with_canonical_decimals(spark):
     f = _file("transactions")
     rows = [
         # text exactly as sent; numbers in canonical notation ([-]digits[.digits][e±n])
-        (None, "venta", "Laura Martínez", "100", "300.5", "eólica", None, {}, *_lineage(2, f).values()),
+        (None, "venta", "Laura Martínez", "100", "300.5", "eólica", None, {}, False, *_lineage(2, f).values()),
         (
             "T-2024.001",
             " COMPRA ",
@@ -376,10 +390,24 @@ def test_valid_transactions_come_out_exactly_with_canonical_decimals(spark):
             "HIDROELÉCTRICA",
             "2024-05-01T10:00:00Z",
             {},
+            False,
             *_lineage(3, f).values(),
         ),
-        (None, "Sell", "Laura Martínez", "7", "1.5e3", "Nuclear", None, {}, *_lineage(4, f).values()),
-        (None, "venta", "Laura Martínez", "1234.5", "12.75", "eólica", None, {}, *_lineage(5, f).values()),
+        (None, "Sell", "Laura Martínez", "7", "1.5e3", "Nuclear", None, {}, False, *_lineage(4, f).values()),
+        (None, "venta", "Laura Martínez", "1234.5", "12.75", "eólica", None, {}, False, *_lineage(5, f).values()),
+        # a decimal-comma file: the day-first date as sent, and the notation the transform will read it in
+        (
+            None,
+            "venta",
+            "Laura Martínez",
+            "100",
+            "300.5",
+            "eólica",
+            "15/01/2024 10:30",
+            {},
+            True,
+            *_lineage(36, f).values(),
+        ),
     ]
     assertDataFrameEqual(out, spark.createDataFrame(rows, raw_schema(contract)))
 
@@ -391,13 +419,21 @@ def test_valid_rows_keep_extras_and_lineage(spark):
         spark,
         contract,
         [
-            {**PROVIDER_BASE, "capacity_mw": "1.234,5", "_decimal_comma": True, "_extra": {"id": "2", "notas": None}},
+            {
+                **PROVIDER_BASE,
+                "capacity_mw": "1.234,5",
+                "_decimal_comma": True,
+                "_day_first": True,
+                "_extra": {"id": "2", "notas": None},
+            },
             {**PROVIDER_BASE, "capacity_mw": "x", "_extra": {"id": "3", "notas": "n"}},
         ],
         f,
     )
     out = raw.valid_rows(raw.validate(df, contract), contract)
-    expected = [("Energía Verde S.A.", "eolica", None, "1234.5", {"id": "2", "notas": None}, *_lineage(2, f).values())]
+    expected = [
+        ("Energía Verde S.A.", "eolica", None, "1234.5", {"id": "2", "notas": None}, True, *_lineage(2, f).values())
+    ]
     assertDataFrameEqual(out, spark.createDataFrame(expected, raw_schema(contract)))
 
 

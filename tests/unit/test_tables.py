@@ -125,6 +125,33 @@ def test_a_table_created_unpartitioned_gets_the_contract_partitions(tables: Lake
     assert props["write.parquet.compression-codec"] == "zstd"
 
 
+def test_a_column_the_contract_added_is_added_by_the_first_write(tables: LakeTables) -> None:
+    """A raw table written before ``_day_first`` existed: the next write adds it, old rows read null."""
+    spark = tables.spark
+    spec = specs()["raw.providers"]
+    old = [f for f in spec.schema.fields if f.name != "_day_first"]
+    assert len(old) == len(spec.schema.fields) - 1
+    columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in old)
+    spark.sql("CREATE NAMESPACE IF NOT EXISTS lake.raw")
+    spark.sql(f"CREATE TABLE lake.raw.providers ({columns}) USING iceberg PARTITIONED BY (ingest_date)")
+    values = {
+        "provider_name": "'Old S.A.'",
+        "energy_type": "'wind'",
+        "_source_line": "2",
+        "ingest_date": "DATE'2024-05-01'",
+    }
+    row = ", ".join(values.get(f.name, f"CAST(NULL AS {f.dataType.simpleString()})") for f in old)
+    spark.sql(f"INSERT INTO lake.raw.providers VALUES ({row})")
+    tables.ensure("raw.providers")
+    assert [f.name for f in spark.table("lake.raw.providers").schema.fields] == [f.name for f in old] + ["_day_first"]
+    rows = spark.table("lake.raw.providers").select("provider_name", "_day_first").collect()
+    assert [tuple(r) for r in rows] == [("Old S.A.", None)]
+    # Every column the contract has, the table has: a read in the contract's schema works.
+    assert [tuple(r) for r in tables.read("raw.providers").select("provider_name", "_day_first").collect()] == [
+        ("Old S.A.", None)
+    ]
+
+
 def test_a_table_partitioned_otherwise_is_refused(tables: LakeTables) -> None:
     spark = tables.spark
     spark.sql("CREATE NAMESPACE IF NOT EXISTS lake.raw")

@@ -210,9 +210,38 @@ TIMESTAMPS = [
 ]
 
 
-def test_to_timestamp(spark):
-    frame = spark.createDataFrame([(t,) for t, _ in TIMESTAMPS], "text string")
+# In a decimal-comma file (day first): dd/mm/yyyy[ hh:mm[:ss]], one or two digits, as spreadsheets write them.
+DAY_FIRST = [
+    ("15/01/2026", "2026-01-15 00:00:00.000000"),
+    ("5/1/2026", "2026-01-05 00:00:00.000000"),
+    (" 05/01/2026 9:05 ", "2026-01-05 09:05:00.000000"),
+    ("15/01/2026 10:30", "2026-01-15 10:30:00.000000"),
+    ("15/01/2026 10:30:45", "2026-01-15 10:30:45.000000"),
+    ("29/02/2024", "2024-02-29 00:00:00.000000"),
+    ("2026-01-15T10:30:00Z", "2026-01-15 10:30:00.000000"),  # ISO 8601 is read in every file
+    ("29/02/2025", None),
+    ("31/04/2026", None),
+    ("15/13/2026", None),
+    ("00/01/2026", None),
+    ("15/01/2026 24:00", None),
+    ("15/01/2026 10:30:5", None),
+    ("15/01/26", None),  # a two-digit year is not read
+    ("15/01/02026", None),
+    ("15/01/2026  10:30", None),
+    ("15-01-2026", None),
+]
+
+
+@pytest.mark.parametrize(("cases", "day_first"), [(TIMESTAMPS, False), (DAY_FIRST, True)])
+def test_to_timestamp(spark, cases, day_first):
+    frame = spark.createDataFrame([(t,) for t, _ in cases], "text string")
     # Rendered in the session time zone (UTC, set by etl.session.configure): independent of the test machine's zone.
-    utc = F.date_format(values.to_timestamp(F.col("text")), "yyyy-MM-dd HH:mm:ss.SSSSSS")
+    utc = F.date_format(values.to_timestamp(F.col("text"), F.lit(day_first)), "yyyy-MM-dd HH:mm:ss.SSSSSS")
     actual = frame.select("text", utc.alias("utc"))
-    assertDataFrameEqual(actual, spark.createDataFrame(TIMESTAMPS, "text string, utc string"))
+    assertDataFrameEqual(actual, spark.createDataFrame(cases, "text string, utc string"))
+
+
+def test_a_day_first_date_outside_a_day_first_file_is_no_timestamp(spark):
+    frame = spark.createDataFrame([(t,) for t, _ in DAY_FIRST], "text string")
+    parsed = frame.select(values.to_timestamp(F.col("text"), F.lit(False)).alias("t")).where("t IS NOT NULL")
+    assert parsed.count() == 1  # only the ISO one

@@ -51,6 +51,11 @@ locals {
       type        = local.lake_yaml.extra_column.type
       description = try(local.lake_yaml.extra_column.description, "")
     }
+    notation_column = {
+      name        = local.lake_yaml.notation_column.name
+      type        = local.lake_yaml.notation_column.type
+      description = try(local.lake_yaml.notation_column.description, "")
+    }
     quarantine_table   = local.lake_yaml.quarantine.table
     quarantine_columns = [for c in local.lake_yaml.quarantine.columns : { name = c.name, type = c.type, description = try(c.description, "") }]
     state_tables = [for t in local.lake_yaml.state_tables : {

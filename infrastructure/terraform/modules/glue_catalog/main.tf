@@ -14,8 +14,10 @@ locals {
   # Glue/Hive type strings: the contract types without spaces ("decimal(18, 3)" -> "decimal(18,3)").
   lineage = [for c in var.lake.lineage : { name = c.name, type = replace(c.type, " ", ""), comment = c.description }]
   extra   = [{ name = var.lake.extra_column.name, type = replace(var.lake.extra_column.type, " ", ""), comment = var.lake.extra_column.description }]
+  # Raw only: the file's notation (how its dates are written), for the transform to read them.
+  notation = [{ name = var.lake.notation_column.name, type = var.lake.notation_column.type, comment = var.lake.notation_column.description }]
 
-  # raw.<entity>: every contract column as text, the extra-column map, lineage, the ingest date.
+  # raw.<entity>: every contract column as text, the extra-column map, the notation, lineage, the ingest date.
   raw_tables = {
     for entity, c in var.contracts : "raw.${entity}" => {
       zone        = "raw"
@@ -24,6 +26,7 @@ locals {
       columns = concat(
         [for col in c.columns : { name = col.name, type = "string", comment = col.description }],
         local.extra,
+        local.notation,
         local.lineage,
         [local.pk],
       )

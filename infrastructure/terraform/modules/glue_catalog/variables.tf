@@ -57,7 +57,7 @@ variable "contracts" {
 }
 
 variable "lake" {
-  description = "Conventions shared by every entity (src/contracts/lake.yaml): partition key, lineage, extra-column map, quarantine table."
+  description = "Conventions shared by every entity (src/contracts/lake.yaml): partition key, lineage, extra-column map, raw's notation column, quarantine table."
   type = object({
     partition_key = object({ name = string, type = string })
     lineage = list(object({
@@ -66,6 +66,11 @@ variable "lake" {
       description = optional(string, "")
     }))
     extra_column = object({
+      name        = string
+      type        = string
+      description = optional(string, "")
+    })
+    notation_column = object({
       name        = string
       type        = string
       description = optional(string, "")
