@@ -60,6 +60,7 @@ def render() -> str:
         "",
         *_columns(conv.lineage),
         f"| `{conv.extra.name}` | {conv.extra.type} | {conv.extra.description} |",
+        f"| `{conv.notation.name}` (raw only) | {conv.notation.type} | {conv.notation.description} |",
         "",
     ]
     for contract in all_contracts():
