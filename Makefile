@@ -8,7 +8,7 @@ LAKE ?= lake
 # Re-install when any dependency file changes.
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-glue.txt requirements-dev.txt pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
 
-.PHONY: help setup java run test lint fmt bench clean glue-env glue-build
+.PHONY: help setup java run test lint fmt bench fuzz clean glue-env glue-build
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -54,6 +54,11 @@ fmt: setup ## Fix what the linters can fix
 
 bench: setup ## Benchmarks (not part of make test)
 	$(PY) bench/run_bench.py
+
+FUZZ_FEEDS ?= 1000
+fuzz: setup ## Hostile-feed property tests over FUZZ_FEEDS (1000) generated feeds (not part of make test; ~1 h)
+	HYPOTHESIS_PROFILE=fuzz FUZZ_FEEDS=$(FUZZ_FEEDS) $(PY) -m pytest -q -p no:cacheprovider \
+		tests/property/test_generated_feeds.py
 
 # The Glue job environment the tests run the jobs in: exactly AWS Glue 5.1's Python packages (the list AWS
 # publishes, in ../shared) plus Glue's Spark (pyspark as pinned in requirements.txt), none of this project's.

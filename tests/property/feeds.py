@@ -705,12 +705,12 @@ class Batch:
 
 
 @st.composite
-def batches(draw: st.DrawFn, max_files: int = 5) -> Batch:
+def batches(draw: st.DrawFn, min_files: int = 1, max_files: int = 5) -> Batch:
     """A landing folder: a few files of any entities and dates, sometimes a byte-identical copy."""
     slots = draw(
         st.lists(
             st.tuples(st.sampled_from(ENTITIES), st.sampled_from(DATES), st.sampled_from(FILE_NAMES)),
-            min_size=1,
+            min_size=min_files,
             max_size=max_files,
             unique=True,
         )

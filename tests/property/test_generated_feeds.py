@@ -33,7 +33,7 @@ from hypothesis import given
 from energy_lake.cli.local_athena import LocalAthena
 from energy_lake.cli.run import run_pipeline
 from energy_lake.etl.contracts import load_contract
-from tests.property import oracle, profiles
+from tests.property import oracle, profiles, tally
 from tests.property.feeds import ENTITIES, Batch, batches
 from tests.session_conf import restored_conf
 
@@ -79,6 +79,7 @@ def check_batch(spark: Any, pii_key: bytes, batch: Batch) -> None:
         run = run_batch(spark, batch, Path(tmp))
         problems = compare(run, expected, pii_key)
     assert not problems, "\n".join(problems[:40]) + f"\n\n{batch!r}"
+    tally.SESSION.add(batch, expected)
 
 
 def compare(run: dict[str, Any], expected: oracle.Expected, pii_key: bytes) -> list[str]:
@@ -209,6 +210,6 @@ def _compare_customers(lake: Path, expected: oracle.Expected, pii_key: bytes) ->
     return problems
 
 
-@given(batch=batches())
+@given(batch=batches(*profiles.files_per_batch()))
 def test_generated_feeds_are_fully_accounted_for(spark, pii_key, batch):
     check_batch(spark, pii_key, batch)
