@@ -48,6 +48,15 @@ def raw_rows(spark, contract: Contract, rows: list[tuple[date, str, int, dict[st
     return spark.createDataFrame(data, raw_schema(contract))
 
 
+ANA = {
+    "transaction_type": "venta",
+    "counterparty_name": "Ana Gómez",
+    "quantity": "2",
+    "price": "3.5",
+    "energy_type": "nuclear",
+}
+
+
 def path(entity: str, day: date, name: str) -> str:
     return f"{entity}/ingest_date={day}/{name}"
 
@@ -108,34 +117,9 @@ def test_standardise_transactions(spark):
                     "_extra": {"notas": "x"},
                 },
             ),
-            (
-                DAY1,
-                "t.csv",
-                4,
-                {
-                    "transaction_type": "venta",
-                    "counterparty_name": "Ana Gómez",
-                    "quantity": "2",
-                    "price": "3.5",
-                    "energy_type": "nuclear",
-                    "traded_at": "15/01/2024 9:05",  # a decimal-comma file: day first
-                    "_day_first": True,
-                },
-            ),
-            (
-                DAY1,
-                "t.csv",
-                5,
-                {
-                    "transaction_type": "venta",
-                    "counterparty_name": "Ana Gómez",
-                    "quantity": "2",
-                    "price": "3.5",
-                    "energy_type": "nuclear",
-                    "traded_at": "2024-01-15",
-                    "_day_first": None,  # a row written before raw had the column: ISO dates only
-                },
-            ),
+            # a decimal-comma file: day first; a row written before raw had the column: ISO dates only
+            (DAY1, "t.csv", 4, {**ANA, "traded_at": "15/01/2024 9:05", "_day_first": True}),
+            (DAY1, "t.csv", 5, {**ANA, "traded_at": "2024-01-15", "_day_first": None}),
         ],
     )
     typed = T.StructType(
@@ -145,6 +129,7 @@ def test_standardise_transactions(spark):
         ]
     )
     f = path("transactions", DAY1, "t.csv")
+    ana = (None, "sell", "Ana Gómez", D("2.000"), D("3.5000"), "nuclear")
     expected = spark.createDataFrame(
         [
             (
@@ -173,32 +158,8 @@ def test_standardise_transactions(spark):
                 *lineage(f, 3),
                 DAY1,
             ),
-            (
-                None,
-                "sell",
-                "Ana Gómez",
-                D("2.000"),
-                D("3.5000"),
-                "nuclear",
-                datetime(2024, 1, 15, 9, 5, tzinfo=UTC),
-                {},
-                True,
-                *lineage(f, 4),
-                DAY1,
-            ),
-            (
-                None,
-                "sell",
-                "Ana Gómez",
-                D("2.000"),
-                D("3.5000"),
-                "nuclear",
-                datetime(2024, 1, 15, tzinfo=UTC),
-                {},
-                None,
-                *lineage(f, 5),
-                DAY1,
-            ),
+            (*ana, datetime(2024, 1, 15, 9, 5, tzinfo=UTC), {}, True, *lineage(f, 4), DAY1),
+            (*ana, datetime(2024, 1, 15, tzinfo=UTC), {}, None, *lineage(f, 5), DAY1),
         ],
         typed,
     )
