@@ -56,7 +56,7 @@ bench: setup ## Benchmarks (not part of make test)
 	$(PY) bench/run_bench.py
 
 FUZZ_FEEDS ?= 1000
-fuzz: setup ## Hostile-feed property tests over FUZZ_FEEDS (1000) generated feeds (not part of make test; ~1 h)
+fuzz: setup ## Hostile-feed property tests over FUZZ_FEEDS (1000) generated feeds (not part of make test; ~26 min)
 	HYPOTHESIS_PROFILE=fuzz FUZZ_FEEDS=$(FUZZ_FEEDS) $(PY) -m pytest -q -p no:cacheprovider \
 		tests/property/test_generated_feeds.py
 
