@@ -537,8 +537,8 @@ TRANSACTIONS_05 = Feed(
             "2026-01-05 15:20",
         ),
         bad(
-            "traded_at_not_a_timestamp",
-            "day/month/year is not ISO 8601 (and 05/01 is ambiguous)",
+            "traded_at_ambiguous_date",
+            "a comma-separated file does not say whether 05/01 is the 5th of January or the 1st of May",
             "T-0105-020",
             "venta",
             "José Luis Pérez Muñoz",
