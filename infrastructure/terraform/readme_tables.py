@@ -1,4 +1,5 @@
-"""Write the Inputs and Outputs tables of every module README from its variables.tf and outputs.tf.
+"""Write the Inputs and Outputs tables of every module README, and of bootstrap/README.md, from the
+directory's variables.tf and outputs.tf.
 
     .venv/bin/python infrastructure/terraform/readme_tables.py          # rewrite the tables
     .venv/bin/python infrastructure/terraform/readme_tables.py --check  # exit 1 if one is stale
@@ -18,6 +19,7 @@ from typing import Any
 import hcl2
 
 MODULES = Path(__file__).resolve().parent / "modules"
+BOOTSTRAP = Path(__file__).resolve().parent / "bootstrap"
 BEGIN, END = "<!-- BEGIN_TF_DOCS -->", "<!-- END_TF_DOCS -->"
 
 
@@ -51,10 +53,15 @@ def render(readme: str, module: Path) -> str:
     return f"{readme[: start + len(BEGIN)]}\n{tables(module)}\n{readme[end:]}"
 
 
+def documented() -> list[Path]:
+    """The directories whose README carries the tables: every module, and the bootstrap root."""
+    return [*sorted(p for p in MODULES.iterdir() if p.is_dir()), BOOTSTRAP]
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     stale = []
-    for module in sorted(p for p in MODULES.iterdir() if p.is_dir()):
+    for module in documented():
         path = module / "README.md"
         current = path.read_text()
         wanted = render(current, module)

@@ -16,7 +16,14 @@ principal and a resource of the same account, with no SCP, permissions boundary 
 * otherwise an ``Allow`` of the identity policies or of the resource's policy (a bucket policy) allows;
 * a KMS key is the exception: its key policy must allow the principal itself, or let IAM policies decide
   by allowing the account (``arn:aws:iam::<account>:root``), and then an identity policy must allow
-  (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam).
+  (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam);
+* a request that goes through a VPC endpoint carries its id (``aws:SourceVpce``, absent otherwise:
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcevpce)
+  and must also be allowed by the endpoint's policy, which grants nothing itself
+  (https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html). A principal's
+  ``network`` names the endpoint of each service it calls through one (a Glue job in the lake's VPC); a
+  request a service makes on the caller's behalf (``kms:ViaService``: S3 or SSM calling KMS) leaves from
+  that service, not through the caller's endpoint.
 
 Action, NotAction, Resource, NotResource, Principal (AWS, Service, ``*``) and the condition operators in
 ``OPERATORS`` are evaluated; anything else (another operator, a policy variable) raises
@@ -58,15 +65,26 @@ class Principal:
     account: str
     policies: tuple[Policy, ...]  # its identity policies
     service: str | None = None  # a service principal (glue.amazonaws.com) instead of a role
+    # The VPC endpoint each service is reached through, by IAM service prefix ("s3", "cloudwatch"); a
+    # service missing here is reached over its public endpoint.
+    network: tuple[tuple[str, str], ...] = ()
 
-    def context(self, region: str) -> dict[str, str]:
-        """Global condition keys every request of this principal carries (the SDKs call AWS over TLS)."""
+    def endpoint(self, permission: Permission) -> str | None:
+        """The VPC endpoint ``permission``'s request goes through, or None (public endpoint, or a request a
+        service makes on the principal's behalf)."""
+        if "kms:ViaService" in permission.conditions:
+            return None
+        return dict(self.network).get(permission.action.split(":", 1)[0])
+
+    def context(self, region: str, permission: Permission) -> dict[str, str]:
+        """Global condition keys this principal's request carries (the SDKs call AWS over TLS)."""
+        endpoint = self.endpoint(permission)
         return {
             "aws:SecureTransport": "true",
             "aws:PrincipalArn": self.arn,
             "aws:PrincipalAccount": self.account,
             "aws:RequestedRegion": region,
-        }
+        } | ({"aws:SourceVpce": endpoint} if endpoint else {})
 
 
 @dataclass(frozen=True)
@@ -218,16 +236,26 @@ def decide(
     *,
     key_policy: bool = False,
     region: str = "eu-west-1",
+    endpoint_policy: Policy | None = None,
 ) -> Decision:
-    """May ``principal`` do ``permission``? ``resource_policy``: the bucket or key policy of the resource."""
-    context = principal.context(region) | permission.conditions
+    """May ``principal`` do ``permission``? ``resource_policy``: the bucket or key policy of the resource;
+    ``endpoint_policy``: the policy of the VPC endpoint the request goes through (``principal.endpoint``),
+    None for an endpoint without one (full access)."""
+    context = principal.context(region, permission) | permission.conditions
     identity = _effects(principal.policies, permission, principal, context)
     resource = _effects([resource_policy] if resource_policy is not None else [], permission, principal, context)
+    endpoint = _effects([endpoint_policy] if endpoint_policy is not None else [], permission, principal, context)
     denies = [
-        w for found in (identity, resource) for (effect, _), where in found.items() if effect == "Deny" for w in where
+        w
+        for found in (identity, resource, endpoint)
+        for (effect, _), where in found.items()
+        if effect == "Deny"
+        for w in where
     ]
     if denies:
         return Decision(False, f"explicitly denied by {', '.join(denies)}")
+    if endpoint_policy is not None and not endpoint.get(("Allow", "direct")):
+        return Decision(False, f"the policy of endpoint {principal.endpoint(permission)} does not allow it")
     identity_allows = identity.get(("Allow", "direct"), [])
     if key_policy:
         if resource_policy is None:

@@ -27,7 +27,16 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 TERRAFORM_ROOT = REPO / "infrastructure" / "terraform"
 ENVIRONMENTS = ("dev", "prod")
-MODULES = ("data_zones", "lake_settings", "glue_catalog", "glue_jobs", "lake_formation", "athena", "monitoring")
+MODULES = (
+    "data_zones",
+    "lake_settings",
+    "glue_catalog",
+    "glue_jobs",
+    "lake_formation",
+    "athena",
+    "monitoring",
+    "network",
+)
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 MIRROR_CANDIDATES = (Path("/opt/tf-plugins"), Path.home() / ".terraform.d" / "plugins")
 # What an environment reads from outside infrastructure/ (relative to the repository root).
@@ -36,6 +45,7 @@ READ_BY_ENVIRONMENTS = ("src/contracts", "src/sql")
 AWS_SERVICES = (
     "athena",
     "cloudwatch",
+    "ec2",
     "events",
     "glue",
     "iam",
@@ -175,6 +185,9 @@ class Workspace:
 
     def module(self, name: str) -> Path:
         return self.root / "infrastructure" / "terraform" / "modules" / name
+
+    def bootstrap(self) -> Path:
+        return self.root / "infrastructure" / "terraform" / "bootstrap"
 
 
 def moto_override(endpoint: str, region: str) -> str:

@@ -129,11 +129,19 @@ def _layer(glue_python: Path, folder: Path) -> Path:
     return python
 
 
-def _install(glue_python: Path, python: Path, wheels: list[Path]) -> subprocess.CompletedProcess[str]:
-    """pip install --no-index, as the jobs' --python-modules-installer-option asks; --isolated: no pip
-    configuration of this machine (find-links, extra indexes) may supply a package the zip lacks."""
-    command = [str(glue_python), "-m", "pip", "--isolated", "--python", str(python), "install", "--no-index"]
-    return _run(command + [str(w) for w in wheels])
+# The network switched off for pip: every connection it opens goes to a proxy on a closed loopback port,
+# as a job's pip in the lake's VPC reaches no index (no internet route: modules/network).
+NO_NETWORK = ["--proxy", "http://127.0.0.1:9", "--retries", "0", "--timeout", "2"]
+
+
+def _install(
+    glue_python: Path, python: Path, wheels: list[Path], index: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """pip install --no-index, as the jobs' --python-modules-installer-option asks, with the network off;
+    --isolated: no pip configuration of this machine (find-links, extra indexes) may supply a package the
+    zip lacks. ``index``: let pip look for what is missing on PyPI (it cannot reach it)."""
+    command = [str(glue_python), "-m", "pip", "--isolated", *NO_NETWORK, "--python", str(python), "install"]
+    return _run(command + (["-vv"] if index else ["--no-index"]) + [str(w) for w in wheels])
 
 
 def _targets() -> deploy.Targets:
@@ -282,3 +290,15 @@ def test_a_package_missing_from_the_zip_stops_the_install(glue_python: Path, tmp
     result = _install(glue_python, _layer(glue_python, tmp_path / "job"), wheels)
     assert result.returncode != 0
     assert "No matching distribution found for toolz" in result.stdout + result.stderr
+
+
+def test_pip_has_no_network_in_the_glue_environment_test(glue_python: Path, tmp_path: Path) -> None:
+    """The install of the shipped zip (``shipped``) runs with the network off: allowed an index, pip fails to
+    reach it for the missing toolz (so nothing it installed there came from the network)."""
+    wheels = sorted(WHEELS.glob("cuallee-*.whl"))
+    if not wheels:
+        pytest.fail("no cuallee wheel in build/glue/wheels: `make glue-build` downloads it (make test does)")
+    result = _install(glue_python, _layer(glue_python, tmp_path / "job"), wheels, index=True)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "Could not fetch URL https://pypi.org/simple/toolz/" in output and "Cannot connect to proxy" in output

@@ -49,7 +49,7 @@ from energy_lake.etl.tables import specs
 from energy_lake.scripts import deploy, smoke
 from energy_lake.utils.logging import Logger
 from tests.aws_calls.permissions import Environment, Permission, Workgroup, required
-from tests.aws_calls.policy import Policy, Principal, decide
+from tests.aws_calls.policy import Decision, Policy, Principal, decide
 from tests.aws_calls.recorder import Call, Recorder
 from tests.integration.conftest import ACCOUNT, REGION, Deployment
 from tests.integration.terraform_harness import REPO
@@ -61,6 +61,9 @@ INGEST_DATE = "2026-03-01"
 DEAD_RUN = "jr_0123456789abcdef_dead"  # a Glue job run id Glue does not know: its lock is taken over
 PII_KEY = "policy-test-key-0123456789abcdef"
 LF_VENDS_DATA = "https://docs.aws.amazon.com/lake-formation/latest/dg/access-control-underlying-data.html"
+# The IAM service prefix of an action -> the name of its VPC endpoint service (com.amazonaws.<region>.<name>),
+# where the two differ: CloudWatch's API is "monitoring" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-interface-VPC.html).
+ENDPOINT_SERVICE = {"cloudwatch": "monitoring"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,6 +78,8 @@ class Lake:
     role_policies: dict[str, list[Policy]]  # role name -> its identity policies
     bucket_policies: dict[str, Policy | None]  # bucket -> its policy
     key_policies: dict[str, Policy]  # key ARN -> its key policy
+    endpoints: dict[str, str]  # IAM service prefix -> the lake VPC's endpoint for it (vpce-...)
+    endpoint_policies: dict[str, Policy]  # endpoint id -> its policy, as applied
 
     @property
     def outputs(self) -> dict[str, Any]:
@@ -84,7 +89,9 @@ class Lake:
         return Principal(f"arn:aws:iam::{ACCOUNT}:role/{name}", ACCOUNT, tuple(self.role_policies[name]))
 
     def job_role(self, job: str) -> Principal:
-        return self.role(_planned_one(self.deployment, f'module.glue_jobs.aws_iam_role.this["{job}"]')["name"])
+        """A job's role as its Glue run uses it: inside the lake's VPC, every service through its endpoint."""
+        role = self.role(_planned_one(self.deployment, f'module.glue_jobs.aws_iam_role.this["{job}"]')["name"])
+        return Principal(role.arn, role.account, role.policies, network=tuple(sorted(self.endpoints.items())))
 
     def persona_role(self, persona: str) -> Principal:
         return self.role(self.outputs["persona_roles"][persona].rsplit("/", 1)[1])
@@ -99,12 +106,17 @@ class Lake:
             return self.bucket_policies[bucket], False
         return None, False
 
+    def decide(self, principal: Principal, permission: Permission) -> Decision:
+        policy, is_key = self.resource_policy(permission)
+        endpoint = principal.endpoint(permission)
+        endpoint_policy = self.endpoint_policies.get(endpoint) if endpoint else None  # another VPC's: full access
+        return decide(principal, permission, policy, key_policy=is_key, region=REGION, endpoint_policy=endpoint_policy)
+
     def refused(self, principal: Principal, permissions: list[Permission]) -> list[str]:
         """One line per permission ``principal`` is refused, with the reason (empty: all allowed)."""
         lines = []
         for permission in permissions:
-            policy, is_key = self.resource_policy(permission)
-            decision = decide(principal, permission, policy, key_policy=is_key, region=REGION)
+            decision = self.decide(principal, permission)
             if not decision.allowed:
                 lines.append(f"{permission.short()}  <- {permission.call}: {decision.reason} (rule: {permission.rule})")
         return sorted(set(lines))
@@ -113,8 +125,7 @@ class Lake:
         """One line per permission ``principal`` is allowed (for the denials governance asks for)."""
         lines = []
         for permission in permissions:
-            policy, is_key = self.resource_policy(permission)
-            decision = decide(principal, permission, policy, key_policy=is_key, region=REGION)
+            decision = self.decide(principal, permission)
             if decision.allowed:
                 lines.append(f"{permission.short()}: {decision.reason} ({permission.rule})")
         return sorted(set(lines))
@@ -213,7 +224,25 @@ def lake(deployment: Deployment) -> Lake:
     key_policy = Policy(
         "key policy of the lake key", _document(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
     )
-    return Lake(deployment, environment(deployment), planned_role_policies(deployment), {}, {key: key_policy})
+    network = deployment.outputs["network"]
+    by_service = {"s3": network["s3_endpoint_id"], **network["interface_endpoint_ids"]}
+    prefix_of = {service: prefix for prefix, service in ENDPOINT_SERVICE.items()}
+    endpoints = {prefix_of.get(service, service): vpce for service, vpce in by_service.items()}
+    ec2 = deployment.client("ec2")
+    applied = ec2.describe_vpc_endpoints(VpcEndpointIds=sorted(by_service.values()))["VpcEndpoints"]
+    policies = {
+        e["VpcEndpointId"]: Policy(f"policy of endpoint {e['ServiceName']}", _document(e["PolicyDocument"]))
+        for e in applied
+    }
+    return Lake(
+        deployment,
+        environment(deployment),
+        planned_role_policies(deployment),
+        {},
+        {key: key_policy},
+        endpoints,
+        policies,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -494,6 +523,12 @@ def test_each_job_role_may_make_every_call_its_job_makes(
 
     role = lake.job_role(job)
     permissions = lake.permissions(calls) + lake.permissions(iceberg_calls(lake, job))
+    # In the lake's VPC there is no internet route: a call reaches its service through an endpoint or not
+    # at all (but what a service asks KMS on the job's behalf, from its own network).
+    offline = sorted(
+        {p.short() for p in permissions if role.endpoint(p) is None and "kms:ViaService" not in p.conditions}
+    )
+    assert offline == [], f"{job} makes calls no endpoint of the lake's VPC reaches:\n" + "\n".join(offline)
     refused = lake.refused(role, permissions)
     assert refused == [], f"{role.arn} is refused {len(refused)} permission(s) its job needs:\n" + "\n".join(refused)
 
@@ -549,6 +584,70 @@ def test_job_roles_are_refused_what_governance_denies(lake: Lake, job: str, at_m
     with moto_checks_s3_requests_against_iam(), pytest.raises(session.client("s3").exceptions.ClientError) as denied:
         session.client("s3").get_object(Bucket=bucket, Key=key)
     assert denied.value.response["Error"]["Code"] == "AccessDenied", denied.value.response
+
+
+# ---------------------------------------------------------------------------------------------
+# The network path to the zones (docs/security.md, "Who reaches what")
+# ---------------------------------------------------------------------------------------------
+
+NETWORK_DENY = "DenyObjectAccessOutsideTheLakeNetwork"
+
+
+def zone_objects(lake: Lake) -> dict[str, str]:
+    """zone -> the ARN of an object of one of its tables (landing: a feed file)."""
+    buckets = lake.outputs["zone_buckets"]
+    out = {"landing": lake.env.s3(buckets["landing"], f"{ENTITIES[0]}/ingest_date={INGEST_DATE}/feed.csv")}
+    for zone in ("raw", "transform", "analytics"):
+        table = min(s.table for s in specs().values() if s.zone == zone)
+        out[zone] = lake.env.s3(buckets[zone], f"{table}/data/ingest_date={INGEST_DATE}/00000-x.parquet")
+    return out
+
+
+def off_network(principal: Principal) -> Principal:
+    return Principal(principal.arn, principal.account, principal.policies)
+
+
+def test_zone_objects_are_reached_only_through_the_lake_network_or_by_the_exempt(lake: Lake) -> None:
+    objects = zone_objects(lake)
+    why = "network: zone objects only through the lake's S3 endpoint, or by an exempt principal"
+
+    def decisions(principal: Principal, action: str, zones: list[str]) -> dict[str, Decision]:
+        return {z: lake.decide(principal, Permission(action, objects[z], call="probe", rule=why)) for z in zones}
+
+    # A job role: through the lake's S3 endpoint it reads its zone; the same role off the VPC (its
+    # credentials used elsewhere), or through another VPC's endpoint, is refused by the bucket policy.
+    job = lake.job_role("raw_to_transform")
+    assert decisions(job, "s3:GetObject", ["raw"])["raw"].allowed
+    for principal in (
+        off_network(job),
+        Principal(job.arn, job.account, job.policies, network=(("s3", "vpce-0ffffffffffffffff"),)),
+    ):
+        refused = decisions(principal, "s3:GetObject", ["raw"])["raw"]
+        assert not refused.allowed and NETWORK_DENY in refused.reason, refused
+    # Lake Formation's data-access role (what Athena reads the personas' tables with) and the table
+    # optimizers reach the catalogued zones from AWS's own network: exempt, and allowed by their policies.
+    catalogued = ["raw", "transform", "analytics"]
+    for name, action in (
+        ("energylake-dev-lf-data-access", "s3:GetObject"),
+        ("energylake-dev-table-optimizer", "s3:DeleteObject"),
+    ):
+        got = decisions(lake.role(name), action, catalogued)
+        assert {z: d.allowed for z, d in got.items()} == dict.fromkeys(catalogued, True), got
+    # The principals named in tfvars (who applies Terraform, the operators): exempt from the network rule;
+    # anyone else, however broad their IAM policy, is refused off the VPC.
+    exempt = lake.outputs["network"]["zone_exempt_principals"]
+    assert exempt and all(arn.startswith("arn:aws:iam::") for arn in exempt)
+    everything = (Policy("identity", {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),)
+    for arn in exempt:
+        operator = Principal(arn.replace("*", "someone"), ACCOUNT, everything)
+        got = decisions(operator, "s3:GetObject", list(objects))
+        assert {z: d.allowed for z, d in got.items()} == dict.fromkeys(objects, True), got
+    stranger = Principal(f"arn:aws:iam::{ACCOUNT}:role/not-in-tfvars", ACCOUNT, everything)
+    for zone, decision in decisions(stranger, "s3:PutObject", list(objects)).items():
+        assert not decision.allowed and NETWORK_DENY in decision.reason, (zone, decision)
+    # A persona reads the zones only through Athena and Lake Formation, never directly from anywhere.
+    persona = lake.persona_role("data_engineer")
+    assert not any(d.allowed for d in decisions(persona, "s3:GetObject", list(objects)).values())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -788,8 +887,9 @@ def test_personas_are_refused_what_governance_denies(lake: Lake, persona: str) -
 
 def test_every_principal_of_the_plan_is_evaluated(lake: Lake) -> None:
     """The job roles and personas are checked above; the other roles of the plan are service roles whose
-    callers (Lake Formation's vending, the table optimizers) no test here can drive: say so, by name."""
+    callers (Lake Formation's vending, the table optimizers, VPC flow log delivery) no test here can drive: say
+    so, by name. (The first two reach the zones from outside the VPC: their exemption is checked above.)"""
     checked = {lake.job_role(j).arn.rsplit("/", 1)[1] for j in JOBS}
     checked |= {lake.persona_role(p).arn.rsplit("/", 1)[1] for p in lake.outputs["persona_roles"]}
     others = sorted(set(lake.role_policies) - checked)
-    assert others == ["energylake-dev-lf-data-access", "energylake-dev-table-optimizer"]
+    assert others == ["energylake-dev-lf-data-access", "energylake-dev-table-optimizer", "energylake-dev-vpc-flow-logs"]

@@ -43,6 +43,9 @@ CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
 # Applied and checked, then removed from the state before destroy because moto cannot delete them.
 NOT_DESTROYED = {
     "module.athena.aws_athena_named_query.this": "moto has no DeleteNamedQuery",
+    "module.glue_jobs.aws_glue_connection.network": (
+        "moto 5.1.15 has no DeleteConnection, and the provider retries until its timeout"
+    ),
     "module.lake_formation.aws_lakeformation_resource_lf_tags.pii_columns": (
         "moto 5.1.15 fails inside RemoveLFTagsFromResource for column-level tags, and the provider "
         "retries until its timeout"
@@ -366,7 +369,12 @@ def test_job_roles_have_the_catalog_actions_iceberg_commits_need_and_no_more(dep
         statements = _role_statements(deployment, job)
         glue_sids = {sid for sid, s in statements.items() if any(a.startswith("glue:") for a in _as_list(s["Action"]))}
         commit_sids = {"IcebergCommits", "IcebergReads"} if reads else {"IcebergCommits"}
-        assert glue_sids == commit_sids | {"LockHolderLiveness"}, job
+        assert glue_sids == commit_sids | {"LockHolderLiveness", "NetworkConnections"}, job
+        connections = deployment.outputs["network"]["glue_connections"]
+        assert _as_list(statements["NetworkConnections"]["Action"]) == ["glue:GetConnection"]
+        assert _as_list(statements["NetworkConnections"]["Resource"]) == sorted(
+            [f"{catalog}:catalog", *[f"{catalog}:connection/{c}" for c in connections]]
+        ), job
         commits = statements["IcebergCommits"]
         assert _as_list(commits["Action"]) == ["glue:GetDatabase", "glue:GetTable", "glue:UpdateTable"]
         resources = [
@@ -463,6 +471,69 @@ def test_security_configuration_as_planned(deployment: Deployment) -> None:
     source = (TERRAFORM_ROOT / "modules" / "glue_jobs" / "main.tf").read_text()
     assert "security_configuration = aws_glue_security_configuration.this.name" in source
     assert len(jobs) == len(JOBS)
+
+
+def test_the_jobs_run_in_the_lake_network_and_the_zones_require_its_endpoint(deployment: Deployment) -> None:
+    """Issue 17: the VPC (no internet or NAT gateway), one NETWORK connection per private subnet listed by
+    every job, the endpoints, and the zone buckets' network rule naming the S3 endpoint, as applied."""
+    network = deployment.outputs["network"]
+    ec2 = deployment.client("ec2")
+    vpc = network["vpc_id"]
+    assert (
+        ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc]}])["InternetGateways"]
+        == []
+    )
+    assert ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["NatGateways"] == []
+    routes = [
+        r
+        for t in ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"]
+        for r in t["Routes"]
+    ]
+    assert not [r for r in routes if r.get("DestinationCidrBlock") == "0.0.0.0/0"], routes
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+    zones = sorted(s["AvailabilityZone"] for s in subnets)
+    assert zones == ["eu-west-1a", "eu-west-1b"] and not any(s["MapPublicIpOnLaunch"] for s in subnets)
+
+    glue = deployment.client("glue")
+    assert network["glue_connections"] == [f"{ORG}-{ENV}-{z}" for z in zones]
+    planned = deployment.planned("module.glue_jobs.aws_glue_connection.network")
+    assert (
+        sorted(c["name"] for c in planned.values() if c["connection_type"] == "NETWORK") == network["glue_connections"]
+    )
+    for name, zone in zip(network["glue_connections"], zones, strict=True):
+        # (moto 5.1.15 answers GetConnection without ConnectionType: the type is checked on the plan above)
+        physical = glue.get_connection(Name=name)["Connection"]["PhysicalConnectionRequirements"]
+        (subnet,) = [s for s in subnets if s["SubnetId"] == physical["SubnetId"]]
+        assert subnet["AvailabilityZone"] == physical["AvailabilityZone"] == zone
+    for job in deployment.outputs["glue_jobs"].values():
+        assert glue.get_job(JobName=job["name"])["Job"]["Connections"]["Connections"] == network["glue_connections"]
+
+    endpoints = {e["ServiceName"].rsplit(".", 1)[1]: e for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]}
+    assert set(endpoints) == {"s3", "glue", "kms", "lakeformation", "logs", "monitoring", "ssm", "sts"}
+    assert (
+        endpoints["s3"]["VpcEndpointType"] == "Gateway"
+        and endpoints["s3"]["VpcEndpointId"] == network["s3_endpoint_id"]
+    )
+    for service, endpoint in endpoints.items():
+        assert endpoint["VpcId"] == vpc
+        assert json.loads(endpoint["PolicyDocument"])["Statement"], service  # never the default full access
+        if service != "s3":
+            assert endpoint["VpcEndpointType"] == "Interface" and endpoint["PrivateDnsEnabled"], service
+            assert network["interface_endpoint_ids"][service] == endpoint["VpcEndpointId"]
+
+    s3 = deployment.client("s3")
+    for zone, bucket in deployment.outputs["zone_buckets"].items():
+        statements = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
+        (rule,) = [s for s in statements if s.get("Sid") == "DenyObjectAccessOutsideTheLakeNetwork"]
+        assert rule["Condition"]["StringNotEquals"] == {"aws:SourceVpce": network["s3_endpoint_id"]}, zone
+        assert sorted(rule["Condition"]["ArnNotLike"]["aws:PrincipalArn"]) == sorted(network["zone_exempt_principals"])
+    artifacts = json.loads(s3.get_bucket_policy(Bucket=deployment.outputs["artifacts_bucket"])["Policy"])
+    assert "aws:SourceVpce" not in json.dumps(artifacts)  # the deploy uploads code from outside the VPC
+    flow = ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc]}])["FlowLogs"]
+    # The provider sets the group by ARN (log_destination): moto returns it there, without LogGroupName.
+    (log,) = flow
+    assert (log["TrafficType"], log["LogDestinationType"]) == ("ALL", "cloud-watch-logs"), log
+    assert log["LogDestination"].split(":log-group:", 1)[1].removesuffix(":*") == network["flow_log_group"], log
 
 
 def test_workflow_starts_on_schedule_and_chains_the_jobs(deployment: Deployment) -> None:

@@ -29,7 +29,7 @@ def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
 
 
 def test_the_rule_bearing_modules_have_validation_tests() -> None:
-    assert TESTED == ["glue_jobs", "lake_settings", "monitoring"]
+    assert TESTED == ["glue_jobs", "lake_settings", "monitoring", "network"]
 
 
 @pytest.mark.parametrize("module", TESTED)

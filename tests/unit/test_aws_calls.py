@@ -194,6 +194,68 @@ def test_a_bucket_policy_denies_plain_http_but_not_tls() -> None:
     assert decide(role, http, tls).reason == "explicitly denied by bucket#DenyInsecureTransport"
 
 
+def test_a_zone_bucket_denies_object_access_off_the_lake_network_but_to_the_exempt() -> None:
+    """The zone buckets' network Deny (modules/data_zones): through the endpoint, or an exempt principal."""
+    vpce = "vpce-0123456789abcdef0"
+    zone = Policy(
+        "bucket",
+        {
+            "Statement": [
+                {
+                    "Sid": "DenyObjectAccessOutsideTheLakeNetwork",
+                    "Effect": "Deny",
+                    "Principal": {"AWS": "*"},
+                    "Action": "s3:*",
+                    "Resource": "arn:aws:s3:::b/*",
+                    "Condition": {
+                        "StringNotEquals": {"aws:SourceVpce": vpce},
+                        "ArnNotLike": {"aws:PrincipalArn": [f"arn:aws:iam::{ACCOUNT}:role/lf-*"]},
+                    },
+                }
+            ]
+        },
+    )
+    statement = allow("s3:GetObject", "arn:aws:s3:::b/*")
+    read = perm("s3:GetObject", "arn:aws:s3:::b/k")
+    inside = Principal(ROLE, ACCOUNT, principal(statement).policies, network=(("s3", vpce),))
+    assert decide(inside, read, zone).allowed
+    outside = principal(statement)
+    assert decide(outside, read, zone).reason == "explicitly denied by bucket#DenyObjectAccessOutsideTheLakeNetwork"
+    other_endpoint = Principal(ROLE, ACCOUNT, outside.policies, network=(("s3", "vpce-0000000000000000f"),))
+    assert not decide(other_endpoint, read, zone).allowed
+    exempt = Principal(f"arn:aws:iam::{ACCOUNT}:role/lf-data-access", ACCOUNT, outside.policies)
+    assert decide(exempt, read, zone).allowed
+    # The endpoint reaches S3 only: a Glue call of the same principal carries no aws:SourceVpce of it.
+    assert "aws:SourceVpce" not in inside.context(REGION, perm("glue:GetTable", "t"))
+
+
+def test_a_request_through_an_endpoint_needs_its_policy_too() -> None:
+    vpce = "vpce-0123456789abcdef0"
+    role = Principal(ROLE, ACCOUNT, principal(allow("s3:*", "*")).policies, network=(("s3", vpce),))
+    endpoint = Policy(
+        "endpoint",
+        {
+            "Statement": [
+                {
+                    "Sid": "Lake",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::b/*",
+                }
+            ]
+        },
+    )
+    assert decide(role, perm("s3:GetObject", "arn:aws:s3:::b/k"), endpoint_policy=endpoint).allowed
+    other = decide(role, perm("s3:GetObject", "arn:aws:s3:::other/k"), endpoint_policy=endpoint)
+    assert (other.allowed, other.reason) == (False, f"the policy of endpoint {vpce} does not allow it")
+    assert not decide(role, perm("s3:PutObject", "arn:aws:s3:::b/k"), endpoint_policy=endpoint).allowed
+    # KMS called by S3 on the principal's behalf leaves from S3, not through the principal's endpoint.
+    kms = Principal(ROLE, ACCOUNT, role.policies, network=(("kms", vpce),))
+    assert kms.endpoint(perm("kms:Decrypt", "k", **{"kms:ViaService": "s3.eu-west-1.amazonaws.com"})) is None
+    assert kms.endpoint(perm("kms:Decrypt", "k")) == vpce
+
+
 def test_a_key_policy_must_allow_the_principal_or_let_iam_decide() -> None:
     key = "arn:aws:kms:eu-west-1:123456789012:key/k"
     role = principal(allow("kms:Decrypt", key))

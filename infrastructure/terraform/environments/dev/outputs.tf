@@ -80,3 +80,15 @@ output "lake_formation_grants" {
   description = "The persona grant set derived from personas.yaml (compared with the Python derivation)."
   value       = module.lake_formation.lake_formation_grants
 }
+
+output "network" {
+  description = "The lake's network: VPC, the S3 gateway endpoint the zone buckets require, the interface endpoints by service, the jobs' Glue connections, and who may reach the zone objects from outside the VPC."
+  value = {
+    vpc_id                 = module.network.network_vpc_id
+    s3_endpoint_id         = module.network.network_s3_endpoint_id
+    interface_endpoint_ids = module.network.network_interface_endpoint_ids
+    glue_connections       = module.glue_jobs.glue_jobs_connections
+    flow_log_group         = module.network.network_flow_log_group_name
+    zone_exempt_principals = local.zone_exempt_principals
+  }
+}

@@ -33,3 +33,14 @@ alert_emails               = []
 alert_subscriber_required  = false # dev alerts may go unheard; prod refuses a plan without a subscriber
 quarantine_ratio_threshold = 0.10
 freshness_threshold_hours  = 48
+
+# The jobs' VPC: private subnets only, no internet or NAT gateway (docs/security.md). To use an existing
+# VPC instead, set existing = { vpc_id, subnet_ids, route_table_ids }.
+network = {
+  vpc_cidr             = "10.40.0.0/16"
+  availability_zones   = ["eu-west-1a", "eu-west-1b"]
+  subnet_prefix_length = 20
+}
+# Who reaches the zone buckets' objects from outside that VPC besides the lake_formation_admins: the role
+# that delivers the feeds to landing, operators. Replace with yours.
+zone_operators = ["arn:aws:iam::111111111111:role/energylake-dev-feed-delivery"]

@@ -148,3 +148,29 @@ variable "table_optimizers_enabled" {
   type        = bool
   default     = true
 }
+
+variable "network" {
+  description = "The lake's VPC (modules/network): a new one (vpc_cidr, availability_zones: at least two, subnet_prefix_length) or an existing VPC (existing: vpc_id, subnet_ids, route_table_ids), and the flow logs' retention in days."
+  type = object({
+    vpc_cidr             = optional(string, "10.40.0.0/16")
+    availability_zones   = optional(list(string), [])
+    subnet_prefix_length = optional(number, 20)
+    existing = optional(object({
+      vpc_id          = string
+      subnet_ids      = list(string)
+      route_table_ids = list(string)
+    }))
+    flow_log_retention_days = optional(number, 365)
+  })
+}
+
+variable "zone_operators" {
+  description = "IAM role or user ARNs (* wildcards allowed) that reach the zone buckets' objects from outside the lake's VPC besides the Lake Formation admins: operators, the role that delivers the feeds to landing (docs/security.md)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.zone_operators : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", a))])
+    error_message = "zone_operators must be IAM role or user ARNs."
+  }
+}

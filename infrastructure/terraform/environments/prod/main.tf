@@ -125,6 +125,16 @@ locals {
   state_uri = "${local.zone_uris["raw"]}/_lake"
 
   persona_trusted = length(var.persona_trusted_principals) > 0 ? var.persona_trusted_principals : ["arn:aws:iam::${var.account_id}:root"]
+
+  # Who reaches the zone buckets' objects from outside the lake's VPC (docs/security.md): whoever applies
+  # Terraform (destroying a dev bucket deletes its objects), the operators of tfvars, Lake Formation's
+  # data-access role (Athena for the personas) and the table optimizers (both run in AWS's network).
+  zone_exempt_principals = distinct(concat(
+    var.lake_formation_admins,
+    var.zone_operators,
+    [module.lake_formation.lake_formation_data_access_role_arn, module.glue_catalog.glue_catalog_optimizer_role_arn],
+  ))
+  pii_key_parameter_name = "/${var.org}/${var.environment}/pii-token-key"
 }
 
 module "data_zones" {
@@ -146,6 +156,29 @@ module "data_zones" {
 
   force_destroy       = var.force_destroy
   deletion_protection = var.deletion_protection
+
+  network_access = {
+    s3_endpoint_id        = module.network.network_s3_endpoint_id
+    exempt_principal_arns = local.zone_exempt_principals
+  }
+}
+
+# The jobs' network: private subnets without an internet route, reaching AWS through VPC endpoints.
+module "network" {
+  source = "../../modules/network"
+
+  name_prefix             = local.name_prefix
+  region                  = var.region
+  account_id              = var.account_id
+  kms_key_arn             = module.data_zones.data_zones_kms_key_arn
+  principal_arns          = values(module.glue_jobs.glue_jobs_role_arns)
+  bucket_arns             = concat(values(module.data_zones.data_zones_zone_bucket_arns), [module.data_zones.data_zones_artifacts_bucket_arn])
+  ssm_parameter_names     = [local.pii_key_parameter_name]
+  vpc_cidr                = var.network.vpc_cidr
+  availability_zones      = var.network.availability_zones
+  subnet_prefix_length    = var.network.subnet_prefix_length
+  existing                = var.network.existing
+  flow_log_retention_days = var.network.flow_log_retention_days
 }
 
 # First: a database or table created before these settings keeps IAMAllowedPrincipals' access.
@@ -193,10 +226,15 @@ module "glue_jobs" {
   state_uri              = local.state_uri
   databases              = module.glue_catalog.glue_catalog_databases
   kms_key_arn            = module.data_zones.data_zones_kms_key_arn
-  pii_key_parameter_name = "/${var.org}/${var.environment}/pii-token-key"
+  pii_key_parameter_name = local.pii_key_parameter_name
   schedule               = var.glue_schedule
   schedule_enabled       = var.glue_schedule_enabled
   shared_tables          = local.job_shared_tables
+  network = {
+    vpc_id             = module.network.network_vpc_id
+    subnets            = module.network.network_glue_subnets
+    security_group_ids = [module.network.network_glue_security_group_id]
+  }
 }
 
 module "lake_formation" {

@@ -32,3 +32,14 @@ athena_bytes_scanned_cutoff_per_query = 107374182400 # 100 GiB
 alert_emails               = ["data-platform-alerts@example.com"] # Replace with yours: a plan without one is refused
 quarantine_ratio_threshold = 0.05
 freshness_threshold_hours  = 36
+
+# The jobs' VPC: private subnets only, no internet or NAT gateway (docs/security.md). To use an existing
+# VPC instead, set existing = { vpc_id, subnet_ids, route_table_ids }.
+network = {
+  vpc_cidr             = "10.40.0.0/16"
+  availability_zones   = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+  subnet_prefix_length = 20
+}
+# Who reaches the zone buckets' objects from outside that VPC besides the lake_formation_admins: the role
+# that delivers the feeds to landing, operators. Replace with yours.
+zone_operators = ["arn:aws:iam::222222222222:role/energylake-prod-feed-delivery"]

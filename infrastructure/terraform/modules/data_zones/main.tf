@@ -165,6 +165,24 @@ resource "aws_s3_bucket_policy" "this" {
           Condition = { Bool = { "aws:SecureTransport" = "false" } }
         },
       ],
+      # The zones' data only through the lake's network: object access that does not come through the
+      # lake VPC's S3 gateway endpoint is denied, except for the principals that reach the zones from
+      # outside it by design (docs/security.md). aws:SourceVpce is present only on requests through an
+      # endpoint (https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-bucket-policies-vpc-endpoint.html);
+      # aws:PrincipalArn is the role's ARN for its sessions. Both conditions must hold for the Deny.
+      each.value.kind == "zone" ? [
+        {
+          Sid       = "DenyObjectAccessOutsideTheLakeNetwork"
+          Effect    = "Deny"
+          Principal = { AWS = "*" }
+          Action    = "s3:*"
+          Resource  = "${aws_s3_bucket.this[each.key].arn}/*"
+          Condition = {
+            StringNotEquals = { "aws:SourceVpce" = var.network_access.s3_endpoint_id }
+            ArnNotLike      = { "aws:PrincipalArn" = var.network_access.exempt_principal_arns }
+          }
+        },
+      ] : [],
       var.deletion_protection ? [
         {
           Sid       = "DenyBucketDeletion"

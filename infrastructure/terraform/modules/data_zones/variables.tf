@@ -139,3 +139,20 @@ variable "deletion_protection" {
   type        = bool
   default     = true
 }
+
+variable "network_access" {
+  description = "The zone buckets' data-plane restriction: object access only through the lake VPC's S3 gateway endpoint (s3_endpoint_id), except for the principals (IAM role or user ARNs, * wildcards allowed) that reach the zones from outside the VPC by design: Lake Formation's data-access role (Athena for the personas), the table optimizer role, the principals that apply Terraform, the operators."
+  type = object({
+    s3_endpoint_id        = string
+    exempt_principal_arns = list(string)
+  })
+
+  validation {
+    condition     = can(regex("^vpce-[0-9a-f]+$", var.network_access.s3_endpoint_id))
+    error_message = "network_access.s3_endpoint_id must be a VPC endpoint id (vpce-...)."
+  }
+  validation {
+    condition     = length(var.network_access.exempt_principal_arns) > 0 && alltrue([for a in var.network_access.exempt_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", a))])
+    error_message = "network_access.exempt_principal_arns must be IAM role or user ARNs (at least one: who applies Terraform)."
+  }
+}

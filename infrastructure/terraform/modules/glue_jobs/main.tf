@@ -18,8 +18,12 @@ locals {
   # The workflow order: each job starts when the previous one succeeded.
   order = ["landing_to_raw", "raw_to_transform", "transform_to_analytics"]
 
-  job_names   = { for job in keys(var.jobs) : job => "${var.name_prefix}-${job}" }
-  script_keys = { for job in keys(var.jobs) : job => "${var.script_prefix}${job}.py" }
+  job_names = { for job in keys(var.jobs) : job => "${var.name_prefix}-${job}" }
+
+  # One NETWORK connection per private subnet, named after its zone, listed in the subnets' order.
+  connection_names = [for s in var.network.subnets : "${var.name_prefix}-${s.availability_zone}"]
+  connections      = zipmap(local.connection_names, var.network.subnets)
+  script_keys      = { for job in keys(var.jobs) : job => "${var.script_prefix}${job}.py" }
 
   catalogued    = ["raw", "transform", "analytics"]
   catalog_reads = { for job in keys(var.jobs) : job => [for z in local.access[job].read : z if contains(local.catalogued, z)] }
@@ -243,6 +247,61 @@ data "aws_iam_policy_document" "job" {
   }
 
   statement {
+    # A job with a NETWORK connection runs on elastic network interfaces Glue creates in the subnet with
+    # the job's role: the EC2 actions of the AWSGlueServiceRole managed policy
+    # (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSGlueServiceRole.html). These
+    # Describe actions have no resource-level form; the rest is limited to the lake's VPC below.
+    sid = "DescribeVpc"
+    actions = [
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeRouteTables",
+      "ec2:DescribeSecurityGroups",
+      "ec2:DescribeSubnets",
+      "ec2:DescribeVpcEndpoints",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "DescribeLakeVpc"
+    actions   = ["ec2:DescribeVpcAttribute"]
+    resources = ["arn:${local.partition}:ec2:${var.region}:${var.account_id}:vpc/${var.network.vpc_id}"]
+  }
+
+  statement {
+    # CreateNetworkInterface is authorized on the new interface, the subnet and the security groups;
+    # DeleteNetworkInterface on the interface (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html):
+    # only in the lake's private subnets, with the Glue workers' groups.
+    sid     = "WorkerNetworkInterfaces"
+    actions = ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"]
+    resources = concat(
+      ["arn:${local.partition}:ec2:${var.region}:${var.account_id}:network-interface/*"],
+      [for s in var.network.subnets : "arn:${local.partition}:ec2:${var.region}:${var.account_id}:subnet/${s.subnet_id}"],
+      [for g in var.network.security_group_ids : "arn:${local.partition}:ec2:${var.region}:${var.account_id}:security-group/${g}"],
+    )
+  }
+
+  statement {
+    # The job's own NETWORK connections, which Glue reads to place the workers. AWSGlueServiceRole, the
+    # policy Glue documents for job roles, grants glue:* for it; only this read is granted here.
+    sid       = "NetworkConnections"
+    actions   = ["glue:GetConnection"]
+    resources = concat(["arn:${local.partition}:glue:${var.region}:${var.account_id}:catalog"], [for name in local.connection_names : "arn:${local.partition}:glue:${var.region}:${var.account_id}:connection/${name}"])
+  }
+
+  statement {
+    # Glue tags the interfaces it creates with aws-glue-service-resource (the same managed policy).
+    sid       = "TagGlueNetworkInterfaces"
+    actions   = ["ec2:CreateTags", "ec2:DeleteTags"]
+    resources = ["arn:${local.partition}:ec2:${var.region}:${var.account_id}:network-interface/*", "arn:${local.partition}:ec2:${var.region}:${var.account_id}:security-group/*", "arn:${local.partition}:ec2:${var.region}:${var.account_id}:instance/*"]
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "aws:TagKeys"
+      values   = ["aws-glue-service-resource"]
+    }
+  }
+
+  statement {
     # The lake lock's holder check asks Glue whether the run that holds the lock is still running
     # (src/etl/job_runner.py glue_run_alive); the holder may be any of the pipeline's jobs.
     sid       = "LockHolderLiveness"
@@ -303,6 +362,23 @@ resource "aws_glue_security_configuration" "this" {
   }
 }
 
+# The jobs run inside the lake's VPC (modules/network): a NETWORK connection places their workers' network
+# interfaces in a private subnet with the Glue security group; with no internet route there, every call
+# goes through the VPC endpoints.
+resource "aws_glue_connection" "network" {
+  for_each = local.connections
+
+  name            = each.key
+  description     = "Glue workers of ${var.name_prefix} in ${each.value.subnet_id} (${each.value.availability_zone}), no internet route."
+  connection_type = "NETWORK"
+
+  physical_connection_requirements {
+    subnet_id              = each.value.subnet_id
+    availability_zone      = each.value.availability_zone
+    security_group_id_list = var.network.security_group_ids
+  }
+}
+
 resource "aws_glue_job" "this" {
   for_each = var.jobs
 
@@ -316,6 +392,7 @@ resource "aws_glue_job" "this" {
   max_retries            = each.value.max_retries
   security_configuration = aws_glue_security_configuration.this.name
   default_arguments      = local.default_arguments[each.key]
+  connections            = [for name in local.connection_names : aws_glue_connection.network[name].name]
 
   command {
     name            = "glueetl"

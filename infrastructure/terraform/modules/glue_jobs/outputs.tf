@@ -52,3 +52,8 @@ output "glue_jobs_python_modules_key" {
   description = "Key of the zip of wheels the jobs install (--additional-python-modules)."
   value       = var.python_modules_key
 }
+
+output "glue_jobs_connections" {
+  description = "The Glue NETWORK connections every job runs through, in the order the jobs list them."
+  value       = [for name in local.connection_names : aws_glue_connection.network[name].name]
+}

@@ -222,3 +222,29 @@ variable "python_modules_key" {
     error_message = "python_modules_key must name a .gluewheels.zip archive (a zip of wheels)."
   }
 }
+
+variable "network" {
+  description = "Where the jobs run: the lake's VPC, its private subnets (one Glue NETWORK connection each, in this order) and the security groups of the Glue workers (modules/network)."
+  type = object({
+    vpc_id             = string
+    subnets            = list(object({ subnet_id = string, availability_zone = string }))
+    security_group_ids = list(string)
+  })
+
+  validation {
+    condition     = can(regex("^vpc-[0-9a-f]+$", var.network.vpc_id))
+    error_message = "network.vpc_id must be a VPC id (vpc-...)."
+  }
+  validation {
+    condition     = length(var.network.subnets) >= 1 && length(var.network.security_group_ids) >= 1
+    error_message = "network needs at least one subnet and one security group."
+  }
+  validation {
+    condition     = alltrue([for s in var.network.subnets : can(regex("^subnet-[0-9a-f]+$", s.subnet_id)) && can(regex("^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$", s.availability_zone))])
+    error_message = "network.subnets entries need a subnet id (subnet-...) and its availability zone (eu-west-1a)."
+  }
+  validation {
+    condition     = alltrue([for g in var.network.security_group_ids : can(regex("^sg-[0-9a-f]+$", g))])
+    error_message = "network.security_group_ids must be security group ids (sg-...)."
+  }
+}

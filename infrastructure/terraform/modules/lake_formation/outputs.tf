@@ -33,3 +33,8 @@ output "lake_formation_data_cells_filters" {
   description = "Per <zone>.<table>: the data cells filter name that hides its pii columns."
   value       = { for k, f in aws_lakeformation_data_cells_filter.this : k => f.table_data[0].name }
 }
+
+output "lake_formation_data_access_role_arn" {
+  description = "ARN of the role Lake Formation reads and writes the registered zone locations with (for Athena and the other integrated services)."
+  value       = aws_iam_role.data_access.arn
+}

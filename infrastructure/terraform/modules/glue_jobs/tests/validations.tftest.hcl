@@ -29,6 +29,14 @@ variables {
   databases              = { raw = "energylake_dev_raw", transform = "energylake_dev_transform", analytics = "energylake_dev_analytics" }
   kms_key_arn            = "arn:aws:kms:eu-west-1:111111111111:key/00000000-0000-0000-0000-000000000000"
   pii_key_parameter_name = "/energylake/dev/pii-token-key"
+  network = {
+    vpc_id = "vpc-0a1b2c3d4e5f60001"
+    subnets = [
+      { subnet_id = "subnet-0a1b2c3d4e5f60001", availability_zone = "eu-west-1a" },
+      { subnet_id = "subnet-0a1b2c3d4e5f60002", availability_zone = "eu-west-1b" },
+    ]
+    security_group_ids = ["sg-0a1b2c3d4e5f60001"]
+  }
   shared_tables = {
     landing_to_raw         = ["analytics.quality_results"]
     raw_to_transform       = ["analytics.quality_results"]
@@ -46,6 +54,14 @@ run "valid_inputs_plan" {
   assert {
     condition     = aws_glue_job.this["landing_to_raw"].default_arguments["--python-modules-installer-option"] == "--no-index"
     error_message = "the wheels install without an index"
+  }
+  assert {
+    condition     = aws_glue_job.this["raw_to_transform"].connections == tolist(["energylake-dev-eu-west-1a", "energylake-dev-eu-west-1b"])
+    error_message = "every job runs through the NETWORK connections, in the subnets' order"
+  }
+  assert {
+    condition     = aws_glue_connection.network["energylake-dev-eu-west-1b"].physical_connection_requirements[0].subnet_id == "subnet-0a1b2c3d4e5f60002"
+    error_message = "each connection sits in its own subnet"
   }
 }
 
@@ -79,4 +95,13 @@ run "a_plain_zip_of_wheels_name_is_refused" {
     python_modules_key = "glue/lib/python-modules.zip"
   }
   expect_failures = [var.python_modules_key]
+}
+
+# A job needs a subnet to place its workers in.
+run "a_network_without_subnets_is_refused" {
+  command = plan
+  variables {
+    network = { vpc_id = "vpc-0a1b2c3d4e5f60001", subnets = [], security_group_ids = ["sg-0a1b2c3d4e5f60001"] }
+  }
+  expect_failures = [var.network]
 }
