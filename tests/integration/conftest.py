@@ -170,3 +170,13 @@ def deployment(terraform: Terraform, tmp_path_factory: pytest.TempPathFactory) -
         yield Deployment(terraform, directory, endpoint, base, plan, outputs)
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def prod_plan(deployment: Deployment) -> dict[str, Any]:
+    """The prod environment planned (never applied) against the deployment's moto server, as its deployer."""
+    directory = deployment.directory.parent / "prod"
+    (directory / "moto_override.tf").write_text(moto_override(deployment.endpoint, REGION))
+    deployment.terraform.run(directory, "init", "-input=false")
+    deployment.terraform.run(directory, "plan", "-input=false", "-out=prod.tfplan", *VARIABLES)
+    return deployment.terraform.json(directory, "show", "prod.tfplan")

@@ -536,6 +536,30 @@ def test_the_jobs_run_in_the_lake_network_and_the_zones_require_its_endpoint(dep
     assert log["LogDestination"].split(":log-group:", 1)[1].removesuffix(":*") == network["flow_log_group"], log
 
 
+def test_prod_plans_its_network_in_three_zones(prod_plan: dict[str, Any]) -> None:
+    """prod, planned: the network of its tfvars (three zones), a connection per zone on every job, the
+    eight endpoints, and nothing that reaches the internet."""
+    changes = {c["address"]: c["change"]["after"] for c in prod_plan["resource_changes"] if c["mode"] == "managed"}
+    types = {c["type"] for c in prod_plan["resource_changes"]}
+    assert not types & {"aws_internet_gateway", "aws_nat_gateway", "aws_egress_only_internet_gateway", "aws_eip"}
+    zones = sorted(
+        v["availability_zone"] for a, v in changes.items() if a.startswith("module.network.aws_subnet.this[")
+    )
+    assert zones == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    connections = [f"{ORG}-prod-{z}" for z in zones]
+    planned = [v for a, v in changes.items() if a.startswith("module.glue_jobs.aws_glue_connection.network[")]
+    assert sorted(c["name"] for c in planned) == connections and {c["connection_type"] for c in planned} == {"NETWORK"}
+    jobs = [v for a, v in changes.items() if a.startswith("module.glue_jobs.aws_glue_job.this[")]
+    assert len(jobs) == len(JOBS) and all(j["connections"] == connections for j in jobs)
+    endpoints = sorted(
+        v["service_name"].rsplit(".", 1)[1]
+        for a, v in changes.items()
+        if a.startswith("module.network.aws_vpc_endpoint.")
+    )
+    assert endpoints == ["glue", "kms", "lakeformation", "logs", "monitoring", "s3", "ssm", "sts"]
+    assert len([a for a in changes if a.startswith("module.data_zones.aws_s3_bucket_policy.this[")]) == 6
+
+
 def test_workflow_starts_on_schedule_and_chains_the_jobs(deployment: Deployment) -> None:
     glue = deployment.client("glue")
     out = deployment.outputs
