@@ -133,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return maintain_command(args.lake)
         if args.command == "generate":
-            from energy_lake.cli.generate import generate_command
+            from energy_lake.cli.generate.command import generate_command
 
             return generate_command(args)
     except LakeError as err:

@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from energy_lake.cli.generate import FeedSpec, generate_feeds, row_rule_codes
+from energy_lake.cli.generate.feeds import FeedSpec, generate_feeds
+from energy_lake.cli.generate.rules import row_rule_codes
 from energy_lake.etl.contracts import ENTITIES, load_contract
 from energy_lake.etl.recognise import match_header
 from energy_lake.etl.sniff import HEAD_BYTES, sniff

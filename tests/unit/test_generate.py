@@ -11,28 +11,22 @@ import csv
 import json
 import random
 import re
+import tomllib
 from collections import Counter
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from energy_lake.cli.generate import (
-    BAD_FORMAT,
-    COLUMNS,
-    MANIFEST_NAME,
-    NOT_A_NUMBER,
-    NOT_A_TIMESTAMP,
-    NOT_ALLOWED,
-    REPLACEMENT_CHAR,
-    FeedSpec,
-    bad_value,
-    generate_feeds,
-    nit_check_digit,
-    row_rule_codes,
-)
+from energy_lake.cli.generate import vocabulary as vocabulary_module
+from energy_lake.cli.generate.feeds import COLUMNS, FeedSpec, generate_feeds
+from energy_lake.cli.generate.manifest import MANIFEST_NAME
+from energy_lake.cli.generate.parties import nit_check_digit
+from energy_lake.cli.generate.rules import REPLACEMENT_CHAR, bad_value, row_rule_codes
+from energy_lake.cli.generate.vocabulary import vocabulary
 from energy_lake.cli.main import main
 from energy_lake.etl.contracts import ENTITIES, load_contract, normalise_name
 from energy_lake.etl.recognise import match_header
@@ -273,15 +267,17 @@ def test_each_bad_value_fails_its_own_rule(entity: str) -> None:
 
 
 def test_wrong_values_are_not_accidentally_valid() -> None:
-    for name, values in NOT_ALLOWED.items():
+    words = vocabulary()
+    for name, values in words.not_allowed.items():
         canonical = next(c for e in ENTITIES for c in load_contract(e).columns if c.name == name).canonical_values()
         assert not {normalise_name(v) for v in values} & set(canonical), name
-    for name, values in BAD_FORMAT.items():
+    for name, values in words.bad_format.items():
         pattern = next(c for e in ENTITIES for c in load_contract(e).columns if c.name == name).pattern
         assert pattern and all(re.match(pattern, v) is None for v in values), name
-    assert all(not re.fullmatch(r"[+-]?\d+(\.\d+)?", v) for v in NOT_A_NUMBER)
-    assert all(not re.fullmatch(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?", v) or v == "2026-02-30" for v in NOT_A_TIMESTAMP)
-    assert not any(re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}( .*)?", v) for v in NOT_A_TIMESTAMP)  # those are ambiguous
+    assert all(not re.fullmatch(r"[+-]?\d+(\.\d+)?", v) for v in words.bad_values["not_a_number"])
+    timestamps = words.bad_values["not_a_timestamp"]
+    assert all(not re.fullmatch(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?", v) or v == "2026-02-30" for v in timestamps)
+    assert not any(re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}( .*)?", v) for v in timestamps)  # those are ambiguous
 
 
 # ---------------------------------------------------------------- realism
@@ -312,6 +308,63 @@ def test_customer_documents_are_unique_and_nits_carry_their_check_digit(tmp_path
     nits = [n for k, n in keys if k == "NIT"]
     assert nits and all(int(n[-1]) == nit_check_digit(n[:-2]) for n in nits)
     assert nit_check_digit("890903938") == 8  # a published NIT
+
+
+# ---------------------------------------------------------------- reference data (cli/generate/reference)
+
+
+def test_reference_data_is_read_once_and_every_spelling_is_recognised() -> None:
+    words = vocabulary()
+    assert vocabulary() is words  # cached for the process
+    assert len(words.first_names) > 50 and len(words.cities) == len(words.city_weights) > 20
+    assert words.provider_countries.count("Colombia") == 8 and words.spellings["id_type"]["CC"].count("CC") == 12
+    for column, by_value in words.spellings.items():
+        canonical = next(c for e in ENTITIES for c in load_contract(e).columns if c.name == column).canonical_values()
+        for value, spellings in by_value.items():
+            assert {canonical.get(normalise_name(s)) for s in spellings} == {value}, (column, value)
+
+
+def test_feeds_are_made_of_the_reference_data(generated: tuple[Path, dict[str, Any]]) -> None:
+    out, manifest = generated
+    words = vocabulary()
+
+    def rows(entity: str) -> list[list[str]]:
+        files = [rel for rel in manifest["entities"][entity]["per_file"] if rel not in manifest["duplicate_files"]]
+        return [
+            r for rel in files for r in _records(out / rel)[1:] if len(r) == 4 and REPLACEMENT_CHAR not in "".join(r)
+        ]
+
+    cities = {r[3] for r in rows("customers") if r[3].strip()}
+    assert cities and cities <= set(words.cities)
+    countries = {r[2] for r in rows("providers")}
+    assert countries <= set(words.provider_countries) | {c for _, c in words.nuclear_providers}
+    stems = [f.format(p) for e, forms in words.provider_forms.items() for f in forms
+             for p in (words.wind_places if e == "wind" else words.hydro_places)]  # fmt: skip
+    stems += [name for name, _ in words.nuclear_providers]
+    names = [r[0] for r in rows("providers") if r[0].strip()]
+    assert names and all(any(n.startswith(f"{stem} ") for stem in stems) for n in names)
+
+
+def test_reference_values_must_be_quoted_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = vocabulary_module._text
+    monkeypatch.setattr(vocabulary_module, "_text", lambda name: original(name).replace('"-85.5"', "-85.5"))
+    vocabulary.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"bad_values.yaml: negative: expected a non-empty list of quoted strings"):
+            vocabulary()
+    finally:
+        monkeypatch.undo()
+        vocabulary.cache_clear()
+
+
+def test_reference_data_ships_with_the_package() -> None:
+    """pyproject.toml lists the package and a package-data pattern covers every reference file."""
+    repo = Path(__file__).resolve().parents[2]
+    setuptools = tomllib.loads((repo / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    assert "energy_lake.cli.generate" in setuptools["packages"]
+    patterns = setuptools["package-data"]["energy_lake"]
+    files = sorted((repo / "src/cli/generate/reference").iterdir())
+    assert files and all(any(fnmatch(f.relative_to(repo / "src").as_posix(), p) for p in patterns) for f in files)
 
 
 # ---------------------------------------------------------------- CLI
