@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import importlib
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -31,6 +32,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
+from energy_lake.cli.display import Kind, column_kinds, footer_note, rounded
 from energy_lake.etl.errors import LakeError
 from energy_lake.etl.governance import grants, lake_tables, personas
 from energy_lake.etl.locations import LakeLocations
@@ -57,6 +59,7 @@ class PermissionDenied(QueryError):
 class Result:
     columns: list[str]
     rows: list[tuple[Any, ...]]
+    types: list[str] = field(default_factory=list)  # DuckDB's type of each column: 'DECIMAL(38,7)', 'BIGINT'
 
 
 @dataclass(frozen=True)
@@ -372,8 +375,8 @@ class LocalAthena:
             cursor = self.con.execute(duck_sql)
         except duckdb.Error as err:
             raise QueryError(f"{str(err).strip()}\n(query as run by DuckDB: {duck_sql})") from None
-        columns = [d[0] for d in cursor.description or []]
-        return Result(columns, cursor.fetchall())
+        described = cursor.description or []
+        return Result([d[0] for d in described], cursor.fetchall(), [str(d[1]) for d in described])
 
 
 def format_value(value: Any) -> str:
@@ -384,7 +387,12 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def render(result: Result, fmt: str) -> str:
+def render(result: Result, fmt: str, kinds: Mapping[str, Kind] | None = None) -> str:
+    """The result as ``fmt``: json and csv hold every value exactly; the table rounds numbers for reading.
+
+    In the table a column whose name has a kind (``kinds``, by default ``src/sql/columns.yaml``) is shown
+    at that kind's scale (``display``); the footer says which kinds lost digits. Other columns as stored.
+    """
     if fmt == "json":
         import json
 
@@ -405,7 +413,22 @@ def render(result: Result, fmt: str) -> str:
         writer.writerow(result.columns)
         writer.writerows([[format_value(v) for v in row] for row in result.rows])
         return buffer.getvalue().rstrip("\n")
-    cells = [[format_value(v) for v in row] for row in result.rows]
+    declared = column_kinds() if kinds is None else kinds
+    column_kind = [declared.get(c) for c in result.columns]
+    changed: set[str] = set()  # kinds whose rounding changed a value
+    cells = []
+    for row in result.rows:
+        line = []
+        for value, kind in zip(row, column_kind, strict=True):
+            shown = rounded(value, kind)
+            if shown is None:
+                line.append(format_value(value))
+                continue
+            line.append(format(shown[0], "f"))
+            if shown[1] and kind is not None:
+                changed.add(kind.name)
+        cells.append(line)
+    note = {k.name: k for k in column_kind if k is not None and k.name in changed}  # in column order
     widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(result.columns)]
     lines = [
         "  ".join(c.ljust(w) for c, w in zip(result.columns, widths, strict=True)),
@@ -414,7 +437,8 @@ def render(result: Result, fmt: str) -> str:
     lines += [
         "  ".join(v.rjust(w) if _numeric(v) else v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells
     ]
-    lines.append(f"({len(cells)} row{'s' if len(cells) != 1 else ''})")
+    lines = [line.rstrip() for line in lines]
+    lines.append(f"({len(cells)} row{'s' if len(cells) != 1 else ''}{footer_note(note)})")
     return "\n".join(lines)
 
 

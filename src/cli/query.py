@@ -1,4 +1,7 @@
-"""``energy-lake query``: one Athena SQL statement against the local lake, printed as a table, CSV or JSON."""
+"""``energy-lake query``: one Athena SQL statement against the local lake, printed as a table, CSV or JSON.
+
+CSV and JSON hold every value exactly; the table shows numbers rounded for reading (``display``).
+"""
 
 from __future__ import annotations
 
