@@ -8,7 +8,7 @@
 Bucket, keys, job and workflow names come from the environment's Terraform outputs. AWS credentials,
 profile, region and endpoint come from the standard AWS environment (AWS_PROFILE, AWS_REGION,
 AWS_ENDPOINT_URL, ...) or --profile/--region. Exit codes: 0 done, 1 deploy/check/run failed,
-2 bad arguments or outputs. The logic lives in ``energy_lake.scripts.deploy``.
+2 bad arguments or outputs. The logic lives in the package ``energy_lake.scripts.deploy`` (one module per step).
 """
 
 from __future__ import annotations

@@ -142,7 +142,7 @@ def _name_map(values: Mapping[str, object], name: str, source: str) -> dict[str,
 def smoke_targets(targets: deploy.Targets, doc: object) -> SmokeTargets:
     """The smoke check's targets from the deploy's and the same ``terraform output -json`` document."""
     source = targets.source
-    values = {k: v.get("value") for k, v in doc.items() if isinstance(v, dict)} if isinstance(doc, dict) else {}
+    values = deploy.output_values(doc, source)
     missing = [name for name in SMOKE_OUTPUTS if name not in values]
     if missing:
         raise deploy.OutputsError(f"{source}: missing output(s) {', '.join(missing)}; run `terraform apply` again")

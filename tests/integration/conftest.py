@@ -32,6 +32,7 @@ from tests.integration.terraform_harness import (
     moto_server,
     provider_mirror,
     resource_addresses,
+    settings_override,
     terraform_binary,
 )
 
@@ -40,33 +41,34 @@ ACCOUNT = "123456789012"  # moto's account: the provider's allowed_account_ids c
 ORG, ENV = "energylake", "dev"
 # Terraform runs as this assumed role, as in CI; it is the one Lake Formation admin of the test apply.
 DEPLOYER = f"arn:aws:iam::{ACCOUNT}:role/terraform-deployer"
-VARIABLES = [f"-var=account_id={ACCOUNT}", f"-var=region={REGION}", f'-var=lake_formation_admins=["{DEPLOYER}"]']
+# What a test deployment changes in an environment's settings: moto's account, the region, the deployer.
+TEST_SETTINGS = {"account_id": ACCOUNT, "region": REGION, "lake_formation_admins": [DEPLOYER]}
 
 # Resources moto 5.1.15 cannot create, left out of the apply (-target lists every other one).
 NOT_APPLIED = {
-    "module.glue_jobs.aws_glue_security_configuration.this": (
+    "module.lake.module.glue_jobs.aws_glue_security_configuration.this": (
         "moto has no CreateSecurityConfiguration; the jobs' security_configuration argument is set "
         "to null by a test-only override so they do not depend on it"
     ),
-    "module.lake_formation.aws_lakeformation_data_cells_filter.this": "moto has no CreateDataCellsFilter",
-    "module.lake_formation.aws_lakeformation_permissions.filter": "grants on the data cells filters above",
+    "module.lake.module.lake_formation.aws_lakeformation_data_cells_filter.this": "moto has no CreateDataCellsFilter",
+    "module.lake.module.lake_formation.aws_lakeformation_permissions.filter": "grants on the data cells filters above",
     **{
-        f"module.lake_formation.aws_lakeformation_permissions.{name}": (
+        f"module.lake.module.lake_formation.aws_lakeformation_permissions.{name}": (
             "moto's ListPermissions rejects an LFTagPolicy resource filter (it wants a catalog, database "
             "or table), so the provider cannot read a tag-policy grant back after creating it"
         )
         for name in ("databases", "tables")
     },
-    "module.glue_catalog.aws_glue_catalog_table_optimizer.this": (
+    "module.lake.module.glue_catalog.aws_glue_catalog_table_optimizer.this": (
         "moto 5.1.15 has no table optimizer API (CreateTableOptimizer); the planned optimizers are "
         "compared with lake.yaml's maintenance figures instead"
     ),
-    "module.data_zones.aws_s3_bucket_lifecycle_configuration.this": (
+    "module.lake.module.data_zones.aws_s3_bucket_lifecycle_configuration.this": (
         "moto 5.1.15's GetBucketLifecycleConfiguration omits x-amz-transition-default-minimum-object-size, "
         "so the provider waits for a match until its timeout (getmoto/moto#9708, #9729)"
     ),
-    "module.data_zones.aws_s3_bucket_lifecycle_configuration.access_logs": "as above",
-    "module.glue_catalog.aws_glue_data_quality_ruleset.this": (
+    "module.lake.module.data_zones.aws_s3_bucket_lifecycle_configuration.access_logs": "as above",
+    "module.lake.module.glue_catalog.aws_glue_data_quality_ruleset.this": (
         "moto 5.1.15 has no Glue Data Quality API (CreateDataQualityRuleset); the planned rulesets are "
         "compared with the generated DQDL instead"
     ),
@@ -148,7 +150,7 @@ def deployment(terraform: Terraform, tmp_path_factory: pytest.TempPathFactory) -
         for module, text in MODULE_OVERRIDES.items():
             (workspace.module(module) / "moto_override.tf").write_text(text)
 
-        variables = VARIABLES
+        variables = settings_override(directory, **TEST_SETTINGS)
         terraform.run(directory, "init", "-input=false")
         terraform.run(directory, "plan", "-input=false", "-out=full.tfplan", *variables)
         plan = terraform.json(directory, "show", "full.tfplan")
@@ -166,7 +168,7 @@ def deployment(terraform: Terraform, tmp_path_factory: pytest.TempPathFactory) -
         # A targeted apply leaves out the outputs that depend on no resource; a refresh-only apply
         # records them all (and proves the state reads back cleanly).
         terraform.run(directory, "apply", "-input=false", "-auto-approve", "-refresh-only", *variables)
-        outputs = {k: v["value"] for k, v in terraform.json(directory, "output").items()}
+        outputs = terraform.json(directory, "output")["lake"]["value"]  # the environment's one output
         yield Deployment(terraform, directory, endpoint, base, plan, outputs)
     finally:
         server.stop()
@@ -178,5 +180,7 @@ def prod_plan(deployment: Deployment) -> dict[str, Any]:
     directory = deployment.directory.parent / "prod"
     (directory / "moto_override.tf").write_text(moto_override(deployment.endpoint, REGION))
     deployment.terraform.run(directory, "init", "-input=false")
-    deployment.terraform.run(directory, "plan", "-input=false", "-out=prod.tfplan", *VARIABLES)
+    deployment.terraform.run(
+        directory, "plan", "-input=false", "-out=prod.tfplan", *settings_override(directory, **TEST_SETTINGS)
+    )
     return deployment.terraform.json(directory, "show", "prod.tfplan")

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -37,9 +38,11 @@ MODULES = (
     "monitoring",
     "network",
 )
+# The composition: wires the modules above for one environment (environments/<env>/main.tf calls it).
+COMPOSITION = "lake"
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 MIRROR_CANDIDATES = (Path("/opt/tf-plugins"), Path.home() / ".terraform.d" / "plugins")
-# What an environment reads from outside infrastructure/ (relative to the repository root).
+# What the composition reads from outside infrastructure/ (relative to the repository root).
 READ_BY_ENVIRONMENTS = ("src/contracts", "src/sql")
 # AWS services the configuration talks to; each gets the moto endpoint in the test override.
 AWS_SERVICES = (
@@ -188,6 +191,17 @@ class Workspace:
 
     def bootstrap(self) -> Path:
         return self.root / "infrastructure" / "terraform" / "bootstrap"
+
+
+def settings_override(environment: Path, **changes: Any) -> list[str]:
+    """The arguments that plan ``environment`` with its terraform.tfvars ``settings`` changed by ``changes``:
+    a test-only var-file holding the whole object (a -var cannot change one attribute of it)."""
+    import hcl2
+
+    settings = hcl2.loads((environment / "terraform.tfvars").read_text())["settings"] | changes
+    name = f"test-{hashlib.sha256(json.dumps(changes, sort_keys=True).encode()).hexdigest()[:12]}.tfvars.json"
+    (environment / name).write_text(json.dumps({"settings": settings}))
+    return [f"-var-file={name}"]
 
 
 def moto_override(endpoint: str, region: str) -> str:

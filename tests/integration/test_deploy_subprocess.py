@@ -110,7 +110,7 @@ def outputs(session: Any, endpoint: str) -> dict[str, Any]:
         "environment": ENV,
         "region": REGION,
     }
-    return {name: {"value": value, "type": "string", "sensitive": False} for name, value in values.items()}
+    return {"lake": {"value": values, "type": "object", "sensitive": False}}
 
 
 @pytest.fixture
@@ -171,7 +171,7 @@ def test_deploy_then_redeploy_uploads_nothing_the_second_time(
         obj = s3.get_object(Bucket=BUCKET, Key=key)
         body = obj["Body"].read()
         assert obj["Metadata"]["sha256"] == hashlib.sha256(body).hexdigest()
-        assert obj["SSEKMSKeyId"] == outputs["kms_key_arn"]["value"]
+        assert obj["SSEKMSKeyId"] == outputs["lake"]["value"]["kms_key_arn"]
         if key not in (LIBRARY_KEY, MODULES_KEY):
             assert body == (REPO / "src" / "etl" / Path(key).name).read_bytes()
     assert first.stdout.count("  uploaded       ") == 5
@@ -260,10 +260,9 @@ def test_names_come_from_terraform_output_in_the_tf_dir(
         pytest.skip("terraform is not installed")
     tf_dir = tmp_path / "environments" / "dev"
     tf_dir.mkdir(parents=True)
-    (tf_dir / "values.json").write_text(json.dumps({k: v["value"] for k, v in outputs.items()}))
-    blocks = [f'output "{name}" {{\n  value = local.v.{name}\n}}\n' for name in outputs]
+    (tf_dir / "values.json").write_text(json.dumps(outputs["lake"]["value"]))
     (tf_dir / "main.tf").write_text(
-        'locals {\n  v = jsondecode(file("${path.module}/values.json"))\n}\n' + "".join(blocks)
+        'locals {\n  v = jsondecode(file("${path.module}/values.json"))\n}\noutput "lake" {\n  value = local.v\n}\n'
     )
     tf_env = {**os.environ, "TF_IN_AUTOMATION": "1"}
     for command in (["init", "-input=false", "-no-color"], ["apply", "-auto-approve", "-input=false", "-no-color"]):

@@ -17,11 +17,17 @@ import pytest
 from energy_lake.etl import metric_names
 from energy_lake.etl.contracts import ENTITIES
 from energy_lake.etl.job_args import DATABASE_ARGUMENTS, JOBS, REQUIRED
-from tests.integration.terraform_harness import ENVIRONMENTS, MODULES, REPO, TERRAFORM_ROOT
+from tests.integration.terraform_harness import (
+    COMPOSITION,
+    ENVIRONMENTS,
+    MODULES,
+    READ_BY_ENVIRONMENTS,
+    REPO,
+    TERRAFORM_ROOT,
+)
 
 MODULES_DIR = TERRAFORM_ROOT / "modules"
 ENVIRONMENTS_DIR = TERRAFORM_ROOT / "environments"
-SHARED_FILES = ("backend.tf", "providers.tf", "main.tf", "variables.tf", "outputs.tf")
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -46,39 +52,51 @@ def variable_defaults(module: str) -> dict[str, Any]:
 
 
 def test_every_module_has_the_five_files() -> None:
-    for module in MODULES:
+    for module in (*MODULES, COMPOSITION):
         names = {p.name for p in (MODULES_DIR / module).iterdir()}
         assert {"main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"} <= names, module
-    assert {p.name for p in MODULES_DIR.iterdir() if p.is_dir()} == set(MODULES)
+    assert {p.name for p in MODULES_DIR.iterdir() if p.is_dir()} == {*MODULES, COMPOSITION}
 
 
 def test_modules_never_configure_providers_or_reach_outside() -> None:
-    for module in MODULES:
+    """A module stands alone; the composition reaches only its sibling modules and the contract folders."""
+    allowed = {f"../{m}" for m in MODULES} | {f"../../../../{folder}" for folder in READ_BY_ENVIRONMENTS}
+    for module in (*MODULES, COMPOSITION):
         for tf in (MODULES_DIR / module).glob("*.tf"):
             text = tf.read_text()
             assert not re.search(r'^provider\s+"', text, flags=re.M), tf
             assert "backend" not in load(tf).get("terraform", [{}])[0], tf
-            assert "../" not in text, f"{tf} reaches outside its module by relative path"
+            reached = set(re.findall(r'"(?:\$\{path\.module\}/)?((?:\.\./)+[a-z_/]+)', text))
+            if module == COMPOSITION:
+                assert reached <= allowed, f"{tf} reaches {sorted(reached - allowed)}"
+            else:
+                assert "../" not in text, f"{tf} reaches outside its module by relative path"
 
 
 def test_variables_are_typed_and_described() -> None:
-    for module in MODULES:
+    for module in (*MODULES, COMPOSITION):
         for block in load(MODULES_DIR / module / "variables.tf")["variable"]:
             for name, spec in block.items():
                 assert spec.get("description"), f"{module}.{name} has no description"
                 assert "type" in spec and "any" not in str(spec["type"]), f"{module}.{name} must have a concrete type"
         for block in load(MODULES_DIR / module / "outputs.tf")["output"]:
             for name, spec in block.items():
-                assert name.startswith(f"{module}_"), f"output {name} of {module} must start with the module noun"
+                # The composition's outputs are the environments' contract with the deploy script and
+                # operators (artifacts_bucket, glue_jobs, ...): named for what they are, not prefixed.
+                if module != COMPOSITION:
+                    assert name.startswith(f"{module}_"), f"output {name} of {module} must start with the module noun"
                 assert spec.get("description"), f"{module}.{name} has no description"
 
 
-def test_environments_differ_only_in_their_tfvars() -> None:
-    for name in SHARED_FILES:
-        texts = {env: (ENVIRONMENTS_DIR / env / name).read_text() for env in ENVIRONMENTS}
-        assert len(set(texts.values())) == 1, f"{name} differs between {', '.join(ENVIRONMENTS)}"
-    dev, prod = (load(ENVIRONMENTS_DIR / env / "terraform.tfvars") for env in ENVIRONMENTS)
-    assert dev["environment"] == "dev" and prod["environment"] == "prod"
+def test_an_environment_is_a_call_of_the_composition_with_its_settings() -> None:
+    """Issue 16: environments hold the call, their settings, backend and providers; nothing else to drift."""
+    for env in ENVIRONMENTS:
+        folder = ENVIRONMENTS_DIR / env
+        assert {p.name for p in folder.iterdir() if p.is_file()} >= {"main.tf", "terraform.tfvars", "backend.tf"}
+        (call,) = load(folder / "main.tf")["module"]
+        assert call == {"lake": {"source": "../../modules/lake", "settings": "${var.settings}"}}, env
+        assert load(folder / "terraform.tfvars")["settings"]["environment"] == env
+    dev, prod = (load(ENVIRONMENTS_DIR / env / "terraform.tfvars")["settings"] for env in ENVIRONMENTS)
     assert dev["force_destroy"] is True and prod["force_destroy"] is False
     assert dev["deletion_protection"] is False and prod["deletion_protection"] is True
     assert prod["kms_deletion_window_days"] == 30
@@ -100,7 +118,7 @@ def test_backend_is_s3_with_lock_file_and_partial() -> None:
 def test_job_keys_scripts_and_library() -> None:
     defaults = variable_defaults("glue_jobs")
     for env in ENVIRONMENTS:
-        assert set(load(ENVIRONMENTS_DIR / env / "terraform.tfvars")["glue_job_capacity"]) == set(JOBS)
+        assert set(load(ENVIRONMENTS_DIR / env / "terraform.tfvars")["settings"]["glue_job_capacity"]) == set(JOBS)
     # The script of job J is <script_prefix>J.py in the artifacts bucket; the repo file is src/etl/J.py.
     assert defaults["script_prefix"] == "glue/scripts/"
     assert "${var.script_prefix}${job}.py" in str(locals_of(MODULES_DIR / "glue_jobs" / "main.tf")["script_keys"])
@@ -155,8 +173,8 @@ def test_terraform_binds_the_catalog_the_job_code_names() -> None:
 
 
 def test_environment_reads_the_contract_folders() -> None:
-    local = locals_of(ENVIRONMENTS_DIR / "dev" / "main.tf")
-    base = ENVIRONMENTS_DIR / "dev"
+    local = locals_of(MODULES_DIR / "lake" / "main.tf")
+    base = MODULES_DIR / "lake"
     for key, folder in (("contracts_dir", "src/contracts"), ("sql_dir", "src/sql")):
         path = str(local[key]).replace("${path.module}", str(base))
         assert Path(path).resolve() == (REPO / folder).resolve()

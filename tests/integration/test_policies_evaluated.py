@@ -90,7 +90,9 @@ class Lake:
 
     def job_role(self, job: str) -> Principal:
         """A job's role as its Glue run uses it: inside the lake's VPC, every service through its endpoint."""
-        role = self.role(_planned_one(self.deployment, f'module.glue_jobs.aws_iam_role.this["{job}"]')["name"])
+        role = self.role(
+            _planned_one(self.deployment, f'module.lake.module.glue_jobs.aws_iam_role.this["{job}"]')["name"]
+        )
         return Principal(role.arn, role.account, role.policies, network=tuple(sorted(self.endpoints.items())))
 
     def persona_role(self, persona: str) -> Principal:
@@ -161,9 +163,10 @@ def _role_of(deployment: Deployment, change: dict[str, Any]) -> str:
     if after.get("role"):
         return str(after["role"])
     module = change["module_address"]
-    assert module.count("module.") == 1, f"{change['address']}: nested modules are not resolved here"
-    resources = deployment.plan["configuration"]["root_module"]["module_calls"][module.removeprefix("module.")]
-    config = next(r for r in resources["module"]["resources"] if r["address"] == f"{change['type']}.{change['name']}")
+    config_module = deployment.plan["configuration"]["root_module"]
+    for name in module.removeprefix("module.").split(".module."):  # module.lake.module.glue_jobs: lake, glue_jobs
+        config_module = config_module["module_calls"][name]["module"]
+    config = next(r for r in config_module["resources"] if r["address"] == f"{change['type']}.{change['name']}")
     references = config["expressions"]["role"]["references"]
     role = next(".".join(r.split(".")[:2]) for r in references if r.startswith("aws_iam_role."))
     index = f'["{change["index"]}"]' if "each.key" in references else ""
@@ -199,7 +202,7 @@ def planned_role_policies(deployment: Deployment) -> dict[str, list[Policy]]:
 def environment(deployment: Deployment) -> Environment:
     out = deployment.outputs
     ssm = deployment.client("ssm")
-    pii = _planned_one(deployment, "module.glue_jobs.aws_ssm_parameter.pii_key")["name"]
+    pii = _planned_one(deployment, "module.lake.module.glue_jobs.aws_ssm_parameter.pii_key")["name"]
     (parameter,) = ssm.describe_parameters(Filters=[{"Key": "Name", "Values": [pii]}])["Parameters"]
     athena = deployment.client("athena")
     workgroups = {}
@@ -214,7 +217,7 @@ def environment(deployment: Deployment) -> Environment:
 @pytest.fixture(scope="module")
 def lake(deployment: Deployment) -> Lake:
     iam = deployment.client("iam")
-    role = _planned_one(deployment, 'module.glue_jobs.aws_iam_role.this["landing_to_raw"]')["name"]
+    role = _planned_one(deployment, 'module.lake.module.glue_jobs.aws_iam_role.this["landing_to_raw"]')["name"]
     try:
         iam.get_role(RoleName=role)
     except iam.exceptions.NoSuchEntityException:
@@ -369,7 +372,7 @@ def job_arguments(deployment: Deployment, job: str) -> dict[str, str]:
 
 def shared_tables(deployment: Deployment, job: str) -> list[str]:
     """``zone.table`` the job writes outside its own zone: its named writer grants in the plan."""
-    grants = deployment.planned("module.lake_formation.aws_lakeformation_permissions.named_tables[")
+    grants = deployment.planned("module.lake.module.lake_formation.aws_lakeformation_permissions.named_tables[")
     return sorted(a.split('"')[1].split("/", 2)[2] for a in grants if a.split('"')[1].startswith(f"writer/{job}/"))
 
 
@@ -412,7 +415,7 @@ def place_dead_runs_lock(deployment: Deployment, job: str) -> None:
 def pii_key_set(deployment: Deployment) -> Iterator[None]:
     """Terraform creates the key parameter with a placeholder an operator replaces; here a test key."""
     ssm = deployment.client("ssm")
-    name = _planned_one(deployment, "module.glue_jobs.aws_ssm_parameter.pii_key")["name"]
+    name = _planned_one(deployment, "module.lake.module.glue_jobs.aws_ssm_parameter.pii_key")["name"]
     key = deployment.outputs["kms_key_arn"]
     before = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
     ssm.put_parameter(Name=name, Value=PII_KEY, Type="SecureString", KeyId=key, Overwrite=True)
@@ -739,7 +742,7 @@ def test_the_deploy_needs_exactly_the_documented_deployer_permissions(
     session = recorder.attach(
         boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
     )
-    doc = {k: {"value": v} for k, v in deployment.outputs.items()}
+    doc = {"lake": {"value": deployment.outputs}}
     targets = deploy.parse_outputs(doc, "terraform output -json")
     requirements = tmp_path / "requirements-glue.txt"
     requirements.write_text("toolz==1.2.0\n", encoding="utf-8")
@@ -797,7 +800,7 @@ def test_the_deploy_needs_exactly_the_documented_deployer_permissions(
 
 
 def smoke_targets(lake: Lake) -> smoke.SmokeTargets:
-    doc = {k: {"value": v} for k, v in lake.outputs.items()}
+    doc = {"lake": {"value": lake.outputs}}
     return smoke.smoke_targets(deploy.parse_outputs(doc, "terraform output -json"), doc)
 
 

@@ -26,7 +26,7 @@ from energy_lake.etl.job_args import JOBS, REQUIRED
 from energy_lake.etl.maintenance import retention
 from energy_lake.etl.tables import specs
 from tests.glue_wheels import wheel_args
-from tests.integration.conftest import ACCOUNT, DEPLOYER, ENV, NOT_APPLIED, ORG, REGION, VARIABLES, Deployment
+from tests.integration.conftest import ACCOUNT, DEPLOYER, ENV, NOT_APPLIED, ORG, REGION, TEST_SETTINGS, Deployment
 from tests.integration.terraform_harness import (
     ENVIRONMENTS,
     REPO,
@@ -34,6 +34,7 @@ from tests.integration.terraform_harness import (
     Terraform,
     Workspace,
     resource_addresses,
+    settings_override,
 )
 
 pytestmark = [pytest.mark.terraform, pytest.mark.timeout(600)]
@@ -42,16 +43,16 @@ CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
 
 # Applied and checked, then removed from the state before destroy because moto cannot delete them.
 NOT_DESTROYED = {
-    "module.athena.aws_athena_named_query.this": "moto has no DeleteNamedQuery",
-    "module.glue_jobs.aws_glue_connection.network": (
+    "module.lake.module.athena.aws_athena_named_query.this": "moto has no DeleteNamedQuery",
+    "module.lake.module.glue_jobs.aws_glue_connection.network": (
         "moto 5.1.15 has no DeleteConnection, and the provider retries until its timeout"
     ),
-    "module.lake_formation.aws_lakeformation_resource_lf_tags.pii_columns": (
+    "module.lake.module.lake_formation.aws_lakeformation_resource_lf_tags.pii_columns": (
         "moto 5.1.15 fails inside RemoveLFTagsFromResource for column-level tags, and the provider "
         "retries until its timeout"
     ),
     **{
-        f"module.lake_formation.aws_lakeformation_permissions.{name}": (
+        f"module.lake.module.lake_formation.aws_lakeformation_permissions.{name}": (
             "after RevokePermissions moto still lists the grant, so the provider reports the revoke as failed"
         )
         for name in ("named_tables", "writer_locations")
@@ -177,7 +178,7 @@ def test_zone_buckets_encrypted_versioned_private_logged(deployment: Deployment)
 
 def test_lifecycle_rules_as_planned(deployment: Deployment) -> None:
     """Not applied (NOT_APPLIED); the planned rules are checked instead."""
-    planned = deployment.planned("module.data_zones.aws_s3_bucket_lifecycle_configuration.this")
+    planned = deployment.planned("module.lake.module.data_zones.aws_s3_bucket_lifecycle_configuration.this")
     rules = {addr.split('"')[1]: {r["id"]: r for r in v["rule"]} for addr, v in planned.items()}
     assert rules["landing"]["expire-landing-files"]["expiration"][0]["days"] == 30
     # No expiry in a zone of Iceberg tables: a file goes when no snapshot needs it (the optimizers).
@@ -211,7 +212,7 @@ def test_glue_tables_are_the_contracts_iceberg_tables(deployment: Deployment) ->
         assert table["StorageDescriptor"]["Location"] == f"s3://{zone_buckets[zone]}/{short}"
         assert table["Parameters"]["energy_lake.partition_by"] == ",".join(specs()[name].partition_by), name
     # moto keeps no OpenTableFormatInput, so what makes each an Iceberg table is checked on the plan.
-    planned = deployment.planned("module.glue_catalog.aws_glue_catalog_table.this")
+    planned = deployment.planned("module.lake.module.glue_catalog.aws_glue_catalog_table.this")
     assert len(planned) == len(expected)
     for address, table in planned.items():
         (otf,) = table["open_table_format_input"]
@@ -222,7 +223,7 @@ def test_every_table_has_the_three_optimizers_with_lake_yaml_figures(deployment:
     """Not applied (NOT_APPLIED): the planned optimizers, against lake.yaml maintenance."""
     figures = retention()
     databases = deployment.outputs["glue_databases"]
-    planned = deployment.planned("module.glue_catalog.aws_glue_catalog_table_optimizer.this")
+    planned = deployment.planned("module.lake.module.glue_catalog.aws_glue_catalog_table_optimizer.this")
     kinds: dict[str, set[str]] = {}
     for optimizer in planned.values():
         zone = next(z for z, db in databases.items() if db == optimizer["database_name"])
@@ -243,7 +244,8 @@ def test_every_table_has_the_three_optimizers_with_lake_yaml_figures(deployment:
     assert kinds == {name: {"compaction", "retention", "orphan_file_deletion"} for name in specs()}
     # One role (its ARN is unknown at plan time: the configuration names it), applied: what the
     # optimization prerequisites page lists, and its Lake Formation grants.
-    module = deployment.plan["configuration"]["root_module"]["module_calls"]["glue_catalog"]["module"]
+    lake = deployment.plan["configuration"]["root_module"]["module_calls"]["lake"]["module"]
+    module = lake["module_calls"]["glue_catalog"]["module"]
     (resource,) = [r for r in module["resources"] if r["address"] == "aws_glue_catalog_table_optimizer.this"]
     assert "aws_iam_role.optimizer" in resource["expressions"]["configuration"][0]["role_arn"]["references"]
     iam = deployment.client("iam")
@@ -461,12 +463,12 @@ def test_the_lake_key_lets_eventbridge_encrypt_alerts_without_source_conditions(
 
 def test_security_configuration_as_planned(deployment: Deployment) -> None:
     """Not applied (NOT_APPLIED); the planned encryption settings are checked instead."""
-    (config,) = deployment.planned("module.glue_jobs.aws_glue_security_configuration.this").values()
+    (config,) = deployment.planned("module.lake.module.glue_jobs.aws_glue_security_configuration.this").values()
     enc = config["encryption_configuration"][0]
     assert enc["s3_encryption"][0]["s3_encryption_mode"] == "SSE-KMS"
     assert enc["cloudwatch_encryption"][0]["cloudwatch_encryption_mode"] == "SSE-KMS"
     assert enc["job_bookmarks_encryption"][0]["job_bookmarks_encryption_mode"] == "CSE-KMS"
-    jobs = deployment.planned("module.glue_jobs.aws_glue_job.this")
+    jobs = deployment.planned("module.lake.module.glue_jobs.aws_glue_job.this")
     # The real configuration (no override) wires the jobs to it: read it from the HCL source.
     source = (TERRAFORM_ROOT / "modules" / "glue_jobs" / "main.tf").read_text()
     assert "security_configuration = aws_glue_security_configuration.this.name" in source
@@ -496,7 +498,7 @@ def test_the_jobs_run_in_the_lake_network_and_the_zones_require_its_endpoint(dep
 
     glue = deployment.client("glue")
     assert network["glue_connections"] == [f"{ORG}-{ENV}-{z}" for z in zones]
-    planned = deployment.planned("module.glue_jobs.aws_glue_connection.network")
+    planned = deployment.planned("module.lake.module.glue_jobs.aws_glue_connection.network")
     assert (
         sorted(c["name"] for c in planned.values() if c["connection_type"] == "NETWORK") == network["glue_connections"]
     )
@@ -543,21 +545,25 @@ def test_prod_plans_its_network_in_three_zones(prod_plan: dict[str, Any]) -> Non
     types = {c["type"] for c in prod_plan["resource_changes"]}
     assert not types & {"aws_internet_gateway", "aws_nat_gateway", "aws_egress_only_internet_gateway", "aws_eip"}
     zones = sorted(
-        v["availability_zone"] for a, v in changes.items() if a.startswith("module.network.aws_subnet.this[")
+        v["availability_zone"]
+        for a, v in changes.items()
+        if a.startswith("module.lake.module.network.aws_subnet.this[")
     )
     assert zones == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
     connections = [f"{ORG}-prod-{z}" for z in zones]
-    planned = [v for a, v in changes.items() if a.startswith("module.glue_jobs.aws_glue_connection.network[")]
+    planned = [
+        v for a, v in changes.items() if a.startswith("module.lake.module.glue_jobs.aws_glue_connection.network[")
+    ]
     assert sorted(c["name"] for c in planned) == connections and {c["connection_type"] for c in planned} == {"NETWORK"}
-    jobs = [v for a, v in changes.items() if a.startswith("module.glue_jobs.aws_glue_job.this[")]
+    jobs = [v for a, v in changes.items() if a.startswith("module.lake.module.glue_jobs.aws_glue_job.this[")]
     assert len(jobs) == len(JOBS) and all(j["connections"] == connections for j in jobs)
     endpoints = sorted(
         v["service_name"].rsplit(".", 1)[1]
         for a, v in changes.items()
-        if a.startswith("module.network.aws_vpc_endpoint.")
+        if a.startswith("module.lake.module.network.aws_vpc_endpoint.")
     )
     assert endpoints == ["glue", "kms", "lakeformation", "logs", "monitoring", "s3", "ssm", "sts"]
-    assert len([a for a in changes if a.startswith("module.data_zones.aws_s3_bucket_policy.this[")]) == 6
+    assert len([a for a in changes if a.startswith("module.lake.module.data_zones.aws_s3_bucket_policy.this[")]) == 6
 
 
 def test_workflow_starts_on_schedule_and_chains_the_jobs(deployment: Deployment) -> None:
@@ -618,7 +624,7 @@ def test_lake_formation_tags_and_grants(deployment: Deployment) -> None:
 def test_lake_formation_tag_policy_grants_as_planned(deployment: Deployment) -> None:
     """Not applied (NOT_APPLIED); the planned tag expressions must be personas.yaml's zones x classifications."""
     roles = deployment.outputs["persona_roles"]
-    planned = deployment.planned("module.lake_formation.aws_lakeformation_permissions.tables[")
+    planned = deployment.planned("module.lake.module.lake_formation.aws_lakeformation_permissions.tables[")
     expressions, permissions = {}, {}
     for address, grant in planned.items():
         grantee = address.split('"')[1]
@@ -652,7 +658,7 @@ def test_lake_formation_tag_policy_grants_as_planned(deployment: Deployment) -> 
         for c in e["classification"]
     }
     assert grant_set["quarantine_readers"] == ["data_engineer"]
-    filters = deployment.planned("module.lake_formation.aws_lakeformation_data_cells_filter.this")
+    filters = deployment.planned("module.lake.module.lake_formation.aws_lakeformation_data_cells_filter.this")
     hidden = {
         f["table_data"][0]["table_name"]: f["table_data"][0]["column_wildcard"][0]["excluded_column_names"]
         for f in filters.values()
@@ -701,7 +707,7 @@ def test_alarm_periods_fit_a_metric_published_once_per_run(deployment: Deploymen
     of every day; with the schedule off (dev), a day without a run is not stale. CloudWatch evaluates
     at most 7 days: Period x EvaluationPeriods <= 604,800 s
     (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html)."""
-    schedule_on = deployment.plan["variables"]["glue_schedule_enabled"]["value"]
+    schedule_on = deployment.plan["variables"]["settings"]["value"]["glue_schedule_enabled"]
     alarms = deployment.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{ORG}-{ENV}-")["MetricAlarms"]
     namespace = metric_names.NAMESPACE
     custom = [
@@ -767,7 +773,7 @@ def test_data_quality_rulesets_are_the_generated_dqdl(deployment: Deployment) ->
     """One ruleset per table of rulesets.json, its CustomSql database references resolved."""
     generated = json.loads((REPO / "src/contracts/generated/dqdl/rulesets.json").read_text(encoding="utf-8"))
     databases = deployment.outputs["glue_databases"]
-    planned = deployment.planned("module.glue_catalog.aws_glue_data_quality_ruleset.this")
+    planned = deployment.planned("module.lake.module.glue_catalog.aws_glue_data_quality_ruleset.this")
     got = {
         f"{zone}.{r['target_table'][0]['table_name']}": r["ruleset"]
         for r in planned.values()
@@ -784,7 +790,7 @@ def test_data_quality_rulesets_are_the_generated_dqdl(deployment: Deployment) ->
 # ---------------------------------------------------------------------------------------------
 # Lake Formation's account settings (issue 13, defect 4)
 
-SETTINGS = "module.lake_settings.aws_lakeformation_data_lake_settings.this"
+SETTINGS = "module.lake.module.lake_settings.aws_lakeformation_data_lake_settings.this"
 
 
 def dependency_graph(deployment: Deployment) -> dict[str, set[str]]:
@@ -832,7 +838,7 @@ def test_no_iam_allowed_principals_on_the_lake(deployment: Deployment) -> None:
     assert not settings.get("create_database_default_permissions")
     assert not settings.get("create_table_default_permissions")
     # Every planned grant's principal is a role this plan creates (unknown until apply) or a literal ARN.
-    grants = deployment.planned("module.lake_formation.aws_lakeformation_permissions")
+    grants = deployment.planned("module.lake.module.lake_formation.aws_lakeformation_permissions")
     assert grants and all(g.get("principal", "arn:").startswith("arn:") for g in grants.values())
     applied = deployment.client("lakeformation").list_permissions()["PrincipalResourcePermissions"]
     principals = {g["Principal"]["DataLakePrincipalIdentifier"] for g in applied}
@@ -849,16 +855,11 @@ def test_the_lake_formation_admins_are_exactly_the_configured_list(deployment: D
 
 
 def test_a_plan_by_a_principal_outside_the_admin_list_stops(deployment: Deployment) -> None:
-    others = f'-var=lake_formation_admins=["arn:aws:iam::{ACCOUNT}:role/ci"]'
+    others = settings_override(
+        deployment.directory, **TEST_SETTINGS | {"lake_formation_admins": [f"arn:aws:iam::{ACCOUNT}:role/ci"]}
+    )
     done = deployment.terraform.run(
-        deployment.directory,
-        "plan",
-        "-input=false",
-        "-refresh=false",
-        f"-var=account_id={ACCOUNT}",
-        f"-var=region={REGION}",
-        others,
-        check=False,
+        deployment.directory, "plan", "-input=false", "-refresh=false", *others, check=False
     )
     assert done.returncode == 1
     assert f"The principal running Terraform ({DEPLOYER}) is not in lake_formation_admins" in " ".join(
@@ -873,11 +874,11 @@ def test_lake_formation_grants_equal_the_local_query_grants(deployment: Deployme
 
     zone_of_db = {db: zone for zone, db in deployment.outputs["glue_databases"].items()}
     tables: dict[str, list[str]] = {}
-    for t in deployment.planned("module.glue_catalog.aws_glue_catalog_table.this").values():
+    for t in deployment.planned("module.lake.module.glue_catalog.aws_glue_catalog_table.this").values():
         tables[f"{zone_of_db[t['database_name']]}.{t['name']}"] = [
             c["name"] for c in t["storage_descriptor"][0]["columns"]
         ]
-    tags = deployment.planned("module.lake_formation.aws_lakeformation_resource_lf_tags")
+    tags = deployment.planned("module.lake.module.lake_formation.aws_lakeformation_resource_lf_tags")
     restricted_tables = {
         f"{zone_of_db[r['table'][0]['database_name']]}.{r['table'][0]['name']}"
         for a, r in tags.items()
@@ -894,12 +895,12 @@ def test_lake_formation_grants_equal_the_local_query_grants(deployment: Deployme
         for a, r in tags.items()
         if ".database[" in a
     }
-    policies = deployment.planned("module.lake_formation.aws_lakeformation_permissions.tables[")
-    by_name = deployment.planned("module.lake_formation.aws_lakeformation_permissions.named_tables[")
+    policies = deployment.planned("module.lake.module.lake_formation.aws_lakeformation_permissions.tables[")
+    by_name = deployment.planned("module.lake.module.lake_formation.aws_lakeformation_permissions.named_tables[")
     for persona in personas():
-        (policy,) = policies[f'module.lake_formation.aws_lakeformation_permissions.tables["persona/{persona}"]'][
-            "lf_tag_policy"
-        ]
+        (policy,) = policies[
+            f'module.lake.module.lake_formation.aws_lakeformation_permissions.tables["persona/{persona}"]'
+        ]["lf_tag_policy"]
         allowed = {e["key"]: set(e["values"]) for e in policy["expression"]}
         effective: dict[str, set[str]] = {}
         for table, columns in tables.items():
@@ -925,7 +926,7 @@ def test_lake_formation_grants_equal_the_local_query_grants(deployment: Deployme
 def test_every_writer_may_write_data_in_the_zone_of_every_table_it_writes(deployment: Deployment) -> None:
     """DATA_LOCATION_ACCESS where a job writes: its zones and those of the shared tables it commits to
     (issue 13, defect 7: every job writes analytics.quality_results, only the analytics job could)."""
-    prefix = "module.lake_formation.aws_lakeformation_permissions."
+    prefix = "module.lake.module.lake_formation.aws_lakeformation_permissions."
     zone_of_db = {db: zone for zone, db in deployment.outputs["glue_databases"].items()}
     writes: dict[str, set[str]] = {}
     for address, grant in deployment.planned(f"{prefix}tables[").items():
@@ -1008,7 +1009,7 @@ def test_destroy_removes_everything(deployment: Deployment) -> None:
         "-input=false",
         "-auto-approve",
         "-parallelism=20",
-        *VARIABLES,
+        *settings_override(directory, **TEST_SETTINGS),
         timeout=200,
     )
     assert tf.run(directory, "state", "list").stdout.split() == []

@@ -68,7 +68,7 @@ def outputs_doc(**override: Any) -> dict[str, Any]:
         "kms_key_arn": None,
         **override,
     }
-    return {name: {"value": value, "type": "string", "sensitive": False} for name, value in values.items()}
+    return {"lake": {"value": values, "type": "object", "sensitive": False}}
 
 
 def create_environment(session: Any) -> None:
@@ -666,7 +666,10 @@ def test_cli_runs_every_check_from_a_saved_outputs_file(
     ("doc", "message"),
     [
         (outputs_doc(alert_topic_arn=None), "output 'alert_topic_arn' is not an SNS topic ARN: None"),
-        ({k: v for k, v in outputs_doc().items() if k != "persona_roles"}, "missing output(s) persona_roles"),
+        (
+            {"lake": {"value": {k: v for k, v in outputs_doc()["lake"]["value"].items() if k != "persona_roles"}}},
+            "missing output(s) persona_roles",
+        ),
         (
             outputs_doc(persona_roles={"analyst": ROLES["analyst"]}),
             "outputs 'athena_workgroups' (analyst, data_engineer) and 'persona_roles' (analyst) name different "

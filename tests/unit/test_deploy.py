@@ -60,12 +60,12 @@ def outputs_doc(bucket: str = BUCKET, kms_key_arn: str | None = None, env: str =
         "environment": env,
         "region": REGION,
     }
-    return {name: {"value": value, "type": "string", "sensitive": False} for name, value in values.items()}
+    return {"lake": {"value": values, "type": "object", "sensitive": False}}
 
 
 def create_infrastructure(session: Any, doc: dict[str, Any]) -> None:
     """The resources as Terraform creates them: versioned bucket, jobs pointing at the keys, workflow."""
-    values = {name: item["value"] for name, item in doc.items()}
+    values = doc["lake"]["value"]
     s3 = session.client("s3")
     s3.create_bucket(Bucket=values["artifacts_bucket"], CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_bucket_versioning(Bucket=values["artifacts_bucket"], VersioningConfiguration={"Status": "Enabled"})
@@ -527,9 +527,11 @@ def test_missing_bucket(session: Any, tmp_path: Path) -> None:
         ("not json", "is not JSON"),
         ([], "expected the JSON object `terraform output -json` prints"),
         ({}, "no outputs at all"),
-        ({"artifacts_bucket": "b"}, "output 'artifacts_bucket' has no 'value'"),
+        ({"artifacts_bucket": {"value": "b"}}, "no output 'lake' with a 'value' (found artifacts_bucket)"),
+        ({"lake": "b"}, "no output 'lake' with a 'value'"),
+        ({"lake": {"value": ["b"]}}, "output 'lake' must be an object of the composition's outputs"),
         (
-            {"artifacts_bucket": {"value": "b"}},
+            {"lake": {"value": {"artifacts_bucket": "b"}}},
             "missing output(s) glue_jobs, library_key, python_modules_key, workflow_name",
         ),
     ],
@@ -544,8 +546,8 @@ def test_bad_outputs_file(tmp_path: Path, doc: object, message: str) -> None:
 
 def test_outputs_missing_a_job_or_for_another_environment(tmp_path: Path) -> None:
     doc = outputs_doc()
-    del doc["glue_jobs"]["value"]["raw_to_transform"]
-    doc["glue_jobs"]["value"]["extra_job"] = {"name": "x", "script_key": "y"}
+    del doc["lake"]["value"]["glue_jobs"]["raw_to_transform"]
+    doc["lake"]["value"]["glue_jobs"]["extra_job"] = {"name": "x", "script_key": "y"}
     code, _, err = run_cli(["--env", ENV, "--outputs-json", str(write_outputs(tmp_path, doc))])
     assert code == 2
     assert "must have the keys landing_to_raw, raw_to_transform, transform_to_analytics " in err

@@ -10,17 +10,17 @@ terraform {
 }
 
 provider "aws" {
-  region              = var.region
-  allowed_account_ids = [var.account_id]
+  region              = var.settings.region
+  allowed_account_ids = [var.settings.account_id]
 
   default_tags {
     tags = merge(
       {
         Project     = "energy-trading-data-lake"
-        Environment = var.environment
+        Environment = var.settings.environment
         ManagedBy   = "terraform"
       },
-      var.tags,
+      try(var.settings.tags, {}),
     )
   }
 }

@@ -1,5 +1,6 @@
-# One environment of the lake. Everything that differs between environments is in
-# terraform.tfvars; this file is identical in every environment (a test checks it).
+# The lake: one composition of the modules, called by every environment (environments/<env>/main.tf)
+# with that environment's settings. The contracts are read here once and passed to the modules as
+# typed values; every name is computed once, in the locals below.
 
 data "aws_caller_identity" "current" {}
 
@@ -110,8 +111,8 @@ locals {
   # ------------------------------------------------------------------------------------------
   # Names: computed once.
   # ------------------------------------------------------------------------------------------
-  name_prefix   = "${var.org}-${var.environment}"
-  bucket_prefix = "${var.org}-${var.environment}-${var.region}-${var.account_id}"
+  name_prefix   = "${var.settings.org}-${var.settings.environment}"
+  bucket_prefix = "${var.settings.org}-${var.settings.environment}-${var.settings.region}-${var.settings.account_id}"
 
   zones            = local.lake_yaml.zones
   catalogued_zones = [for z in local.zones : z if z != "landing"]
@@ -119,43 +120,43 @@ locals {
   zone_bucket_names        = { for z in local.zones : z => "${local.bucket_prefix}-${z}" }
   operational_bucket_names = { for p in ["artifacts", "athena-results"] : p => "${local.bucket_prefix}-${p}" }
   access_logs_bucket_name  = "${local.bucket_prefix}-access-logs"
-  glue_databases           = { for z in local.catalogued_zones : z => "${var.org}_${var.environment}_${z}" }
+  glue_databases           = { for z in local.catalogued_zones : z => "${var.settings.org}_${var.settings.environment}_${z}" }
 
   zone_uris = { for z, b in local.zone_bucket_names : z => "s3://${b}" }
   state_uri = "${local.zone_uris["raw"]}/_lake"
 
-  persona_trusted = length(var.persona_trusted_principals) > 0 ? var.persona_trusted_principals : ["arn:aws:iam::${var.account_id}:root"]
+  persona_trusted = length(var.settings.persona_trusted_principals) > 0 ? var.settings.persona_trusted_principals : ["arn:aws:iam::${var.settings.account_id}:root"]
 
   # Who reaches the zone buckets' objects from outside the lake's VPC (docs/security.md): whoever applies
   # Terraform (destroying a dev bucket deletes its objects), the operators of tfvars, Lake Formation's
   # data-access role (Athena for the personas) and the table optimizers (both run in AWS's network).
   zone_exempt_principals = distinct(concat(
-    var.lake_formation_admins,
-    var.zone_operators,
+    var.settings.lake_formation_admins,
+    var.settings.zone_operators,
     [module.lake_formation.lake_formation_data_access_role_arn, module.glue_catalog.glue_catalog_optimizer_role_arn],
   ))
-  pii_key_parameter_name = "/${var.org}/${var.environment}/pii-token-key"
+  pii_key_parameter_name = "/${var.settings.org}/${var.settings.environment}/pii-token-key"
 }
 
 module "data_zones" {
-  source = "../../modules/data_zones"
+  source = "../data_zones"
 
-  environment              = var.environment
-  region                   = var.region
-  account_id               = var.account_id
+  environment              = var.settings.environment
+  region                   = var.settings.region
+  account_id               = var.settings.account_id
   zone_bucket_names        = local.zone_bucket_names
   operational_bucket_names = local.operational_bucket_names
   access_logs_bucket_name  = local.access_logs_bucket_name
   kms_alias                = "${local.name_prefix}-lake"
-  kms_deletion_window_days = var.kms_deletion_window_days
+  kms_deletion_window_days = var.settings.kms_deletion_window_days
 
-  landing_expiration_days            = var.landing_expiration_days
-  noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
-  athena_results_expiration_days     = var.athena_results_expiration_days
-  access_log_expiration_days         = var.access_log_expiration_days
+  landing_expiration_days            = var.settings.landing_expiration_days
+  noncurrent_version_expiration_days = var.settings.noncurrent_version_expiration_days
+  athena_results_expiration_days     = var.settings.athena_results_expiration_days
+  access_log_expiration_days         = var.settings.access_log_expiration_days
 
-  force_destroy       = var.force_destroy
-  deletion_protection = var.deletion_protection
+  force_destroy       = var.settings.force_destroy
+  deletion_protection = var.settings.deletion_protection
 
   network_access = {
     s3_endpoint_id        = module.network.network_s3_endpoint_id
@@ -165,37 +166,37 @@ module "data_zones" {
 
 # The jobs' network: private subnets without an internet route, reaching AWS through VPC endpoints.
 module "network" {
-  source = "../../modules/network"
+  source = "../network"
 
   name_prefix             = local.name_prefix
-  region                  = var.region
-  account_id              = var.account_id
+  region                  = var.settings.region
+  account_id              = var.settings.account_id
   kms_key_arn             = module.data_zones.data_zones_kms_key_arn
   principal_arns          = values(module.glue_jobs.glue_jobs_role_arns)
   bucket_arns             = concat(values(module.data_zones.data_zones_zone_bucket_arns), [module.data_zones.data_zones_artifacts_bucket_arn])
   ssm_parameter_names     = [local.pii_key_parameter_name]
-  vpc_cidr                = var.network.vpc_cidr
-  availability_zones      = var.network.availability_zones
-  subnet_prefix_length    = var.network.subnet_prefix_length
-  existing                = var.network.existing
-  flow_log_retention_days = var.network.flow_log_retention_days
+  vpc_cidr                = var.settings.network.vpc_cidr
+  availability_zones      = var.settings.network.availability_zones
+  subnet_prefix_length    = var.settings.network.subnet_prefix_length
+  existing                = var.settings.network.existing
+  flow_log_retention_days = var.settings.network.flow_log_retention_days
 }
 
 # First: a database or table created before these settings keeps IAMAllowedPrincipals' access.
 module "lake_settings" {
-  source = "../../modules/lake_settings"
+  source = "../lake_settings"
 
-  admins             = var.lake_formation_admins
+  admins             = var.settings.lake_formation_admins
   applying_principal = data.aws_iam_session_context.current.issuer_arn
 }
 
 module "glue_catalog" {
-  source     = "../../modules/glue_catalog"
+  source     = "../glue_catalog"
   depends_on = [module.lake_settings]
 
   name_prefix  = local.name_prefix
-  region       = var.region
-  account_id   = var.account_id
+  region       = var.settings.region
+  account_id   = var.settings.account_id
   kms_key_arn  = module.data_zones.data_zones_kms_key_arn
   databases    = local.glue_databases
   zone_uris    = { for z in local.catalogued_zones : z => "s3://${module.data_zones.data_zones_zone_buckets[z]}" }
@@ -205,7 +206,7 @@ module "glue_catalog" {
   extra_tables = local.extra_tables
   dq_rulesets  = { for t, r in jsondecode(file("${local.contracts_dir}/generated/dqdl/rulesets.json")) : t => r.ruleset }
   maintenance = {
-    enabled                    = var.table_optimizers_enabled
+    enabled                    = var.settings.table_optimizers_enabled
     snapshot_retention_days    = local.maintenance.snapshot_retention_days
     min_snapshots_to_keep      = local.maintenance.min_snapshots_to_keep
     orphan_file_retention_days = local.maintenance.orphan_file_retention_days
@@ -213,22 +214,22 @@ module "glue_catalog" {
 }
 
 module "glue_jobs" {
-  source = "../../modules/glue_jobs"
+  source = "../glue_jobs"
 
   name_prefix            = local.name_prefix
-  environment            = var.environment
-  region                 = var.region
-  account_id             = var.account_id
-  jobs                   = var.glue_job_capacity
-  glue_version           = var.glue_version
+  environment            = var.settings.environment
+  region                 = var.settings.region
+  account_id             = var.settings.account_id
+  jobs                   = var.settings.glue_job_capacity
+  glue_version           = var.settings.glue_version
   artifacts_bucket       = module.data_zones.data_zones_artifacts_bucket
   zone_uris              = { for z in local.zones : z => "s3://${module.data_zones.data_zones_zone_buckets[z]}" }
   state_uri              = local.state_uri
   databases              = module.glue_catalog.glue_catalog_databases
   kms_key_arn            = module.data_zones.data_zones_kms_key_arn
   pii_key_parameter_name = local.pii_key_parameter_name
-  schedule               = var.glue_schedule
-  schedule_enabled       = var.glue_schedule_enabled
+  schedule               = var.settings.glue_schedule
+  schedule_enabled       = var.settings.glue_schedule_enabled
   shared_tables          = local.job_shared_tables
   network = {
     vpc_id             = module.network.network_vpc_id
@@ -238,11 +239,11 @@ module "glue_jobs" {
 }
 
 module "lake_formation" {
-  source     = "../../modules/lake_formation"
+  source     = "../lake_formation"
   depends_on = [module.lake_settings]
 
   name_prefix                = local.name_prefix
-  account_id                 = var.account_id
+  account_id                 = var.settings.account_id
   databases                  = module.glue_catalog.glue_catalog_databases
   zone_bucket_arns           = { for z in local.catalogued_zones : z => module.data_zones.data_zones_zone_bucket_arns[z] }
   kms_key_arn                = module.data_zones.data_zones_kms_key_arn
@@ -262,34 +263,34 @@ module "lake_formation" {
 }
 
 module "athena" {
-  source = "../../modules/athena"
+  source = "../athena"
 
   name_prefix                    = local.name_prefix
-  region                         = var.region
-  account_id                     = var.account_id
+  region                         = var.settings.region
+  account_id                     = var.settings.account_id
   personas                       = module.lake_formation.lake_formation_persona_role_names
   results_bucket                 = module.data_zones.data_zones_athena_results_bucket
   kms_key_arn                    = module.data_zones.data_zones_kms_key_arn
-  bytes_scanned_cutoff_per_query = var.athena_bytes_scanned_cutoff_per_query
-  force_destroy                  = var.force_destroy
+  bytes_scanned_cutoff_per_query = var.settings.athena_bytes_scanned_cutoff_per_query
+  force_destroy                  = var.settings.force_destroy
   databases                      = module.glue_catalog.glue_catalog_databases
   query_database                 = module.glue_catalog.glue_catalog_databases["analytics"]
   queries                        = local.queries
 }
 
 module "monitoring" {
-  source = "../../modules/monitoring"
+  source = "../monitoring"
 
   name_prefix                = local.name_prefix
-  environment                = var.environment
-  region                     = var.region
-  account_id                 = var.account_id
+  environment                = var.settings.environment
+  region                     = var.settings.region
+  account_id                 = var.settings.account_id
   kms_key_arn                = module.data_zones.data_zones_kms_key_arn
   job_names                  = { for job, j in module.glue_jobs.glue_jobs_jobs : job => j.name }
   entities                   = local.entities
-  alert_emails               = var.alert_emails
-  alert_subscriber_required  = var.alert_subscriber_required
-  quarantine_ratio_threshold = var.quarantine_ratio_threshold
-  freshness_threshold_hours  = var.freshness_threshold_hours
-  schedule_enabled           = var.glue_schedule_enabled
+  alert_emails               = var.settings.alert_emails
+  alert_subscriber_required  = var.settings.alert_subscriber_required
+  quarantine_ratio_threshold = var.settings.quarantine_ratio_threshold
+  freshness_threshold_hours  = var.settings.freshness_threshold_hours
+  schedule_enabled           = var.settings.glue_schedule_enabled
 }

@@ -3,12 +3,12 @@
 
 output "environment" {
   description = "Deployment name."
-  value       = var.environment
+  value       = var.settings.environment
 }
 
 output "region" {
   description = "AWS region of the lake."
-  value       = var.region
+  value       = var.settings.region
 }
 
 output "artifacts_bucket" {
