@@ -41,9 +41,11 @@ run: setup ## Run the local pipeline on the sample feeds and print the answers
 test: setup checkov-venv glue-env glue-build ## Run every test
 	$(PY) -m pytest -q
 
-lint: setup infra-lint ## ruff + mypy on src/
+lint: setup infra-lint ## ruff, import layers, mypy and bandit on src/
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/lint-imports
+	@# mypy resolves packages by folder name: a view where src/ is called energy_lake (docs/adr/0003)
 	@mkdir -p .build && ln -sfn ../src .build/energy_lake
 	cd .build && ../$(VENV)/bin/mypy --config-file ../pyproject.toml -p energy_lake
 	$(VENV)/bin/bandit -q -c pyproject.toml -r src

@@ -461,8 +461,8 @@ def dashboard_bytes(lake: Path, landing: Path, queries: dict[str, list[str]]) ->
     only the column chunks a query needs).
     """
     from energy_lake.cli.local_athena import iceberg_connection, is_table, table_folder
-    from energy_lake.etl.contracts import lake_conventions
-    from energy_lake.etl.tables import specs
+    from energy_lake.etl.lake.tables import specs
+    from energy_lake.etl.model.contracts import lake_conventions
 
     con = iceberg_connection()
     key = lake_conventions().partition_key

@@ -21,8 +21,8 @@ os.environ["ENERGY_LAKE_PII_KEY"] = TEST_PII_KEY
 def spark() -> Iterator[object]:
     from pyspark.sql import SparkSession
 
-    from energy_lake.etl.iceberg import session_conf
-    from energy_lake.etl.session import configure
+    from energy_lake.etl.jobs.session import configure
+    from energy_lake.etl.lake.iceberg import session_conf
 
     session = (
         SparkSession.builder.master("local[2]")

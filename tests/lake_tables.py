@@ -7,9 +7,9 @@ from typing import Any
 
 from pyspark.sql import DataFrame
 
-from energy_lake.etl.session import lake_session
-from energy_lake.etl.state import StateSnapshot
-from energy_lake.etl.tables import LakeTables
+from energy_lake.etl.jobs.session import lake_session
+from energy_lake.etl.lake.state import StateSnapshot
+from energy_lake.etl.lake.tables import LakeTables
 
 
 def tables(spark: Any, lake: Path) -> LakeTables:

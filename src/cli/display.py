@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from energy_lake.etl.errors import LakeError
+from energy_lake.etl.model.errors import LakeError
 
 COLUMNS_FILE = ("sql", "columns.yaml")  # inside the energy_lake package (src/)
 

@@ -6,10 +6,10 @@ import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from energy_lake.etl.compression import BadCompression
-from energy_lake.etl.errors import FeedRejected, LakeError
-from energy_lake.etl.landing import Content, examine
-from energy_lake.etl.storage import LocalStorage
+from energy_lake.etl.lake.storage import LocalStorage
+from energy_lake.etl.landing.compression import BadCompression
+from energy_lake.etl.landing.plan import Content, examine
+from energy_lake.etl.model.errors import FeedRejected, LakeError
 
 
 def _ingest_date(text: str | None) -> str:

@@ -33,10 +33,10 @@ import sqlglot
 from sqlglot import exp
 
 from energy_lake.cli.display import Kind, column_kinds, footer_note, rounded
-from energy_lake.etl.errors import LakeError
-from energy_lake.etl.governance import grants, lake_tables, personas
-from energy_lake.etl.locations import LakeLocations
-from energy_lake.etl.tables import specs
+from energy_lake.etl.access.governance import grants, lake_tables, personas
+from energy_lake.etl.lake.locations import LakeLocations
+from energy_lake.etl.lake.tables import specs
+from energy_lake.etl.model.errors import LakeError
 
 ZONES = ("raw", "transform", "analytics")
 DEFAULT_DATABASE = "analytics"

@@ -7,8 +7,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from energy_lake.etl.contracts import ENTITIES
-from energy_lake.etl.errors import LakeError
+from energy_lake.etl.model.contracts import ENTITIES
+from energy_lake.etl.model.errors import LakeError
 
 DEFAULT_LAKE = os.environ.get("ENERGY_LAKE_DIR", "lake")
 

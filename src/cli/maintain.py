@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from energy_lake.etl.errors import LakeError
-from energy_lake.etl.locations import LakeLocations
-from energy_lake.etl.lock import LakeLock
-from energy_lake.etl.manifest import new_run_id
-from energy_lake.etl.storage import LocalStorage
+from energy_lake.etl.lake.locations import LakeLocations
+from energy_lake.etl.lake.lock import LakeLock
+from energy_lake.etl.lake.manifest import new_run_id
+from energy_lake.etl.lake.storage import LocalStorage
+from energy_lake.etl.model.errors import LakeError
 
 COLUMNS = ("files_compacted", "files_written", "data_files_expired", "manifests_expired", "orphans_removed")
 
@@ -22,9 +22,9 @@ def maintain_command(lake_dir: str) -> int:
     lake = LakeLocations.local(lake_dir)
     if not Path(lake.raw).is_dir():
         raise LakeError(f"{Path(lake_dir).resolve()} holds no lake tables yet (run `energy-lake run` first)")
-    from energy_lake.etl.maintenance import maintain, retention
-    from energy_lake.etl.session import lake_session, local_session
-    from energy_lake.etl.tables import LakeTables
+    from energy_lake.etl.jobs.session import lake_session, local_session
+    from energy_lake.etl.lake.maintenance import maintain, retention
+    from energy_lake.etl.lake.tables import LakeTables
 
     config = retention()
     print(

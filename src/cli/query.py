@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from energy_lake.cli.local_athena import LocalAthena, lake_has_tables, render
-from energy_lake.etl.errors import LakeError
+from energy_lake.etl.model.errors import LakeError
 
 
 def read_sql(sql: str | None, file: str | None) -> str:

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from energy_lake.cli.local_athena import LocalAthena, Result, TableSnapshot, format_value, lake_has_tables
-from energy_lake.etl.errors import LakeError
-from energy_lake.etl.governance import lake_tables
+from energy_lake.etl.access.governance import lake_tables
+from energy_lake.etl.model.errors import LakeError
 
 ENERGY_COLOURS = {"wind": "#4c9be8", "hydro": "#2bb3a3", "nuclear": "#e8a23b"}
 OUTCOME_COLOURS = {"pass": "#4caf50", "warn": "#f0b400", "fail": "#d9534f"}

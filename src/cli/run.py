@@ -11,13 +11,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-from energy_lake.etl import manifest, metrics
-from energy_lake.etl.errors import LakeError
-from energy_lake.etl.hops import RunContext, flush_quality, landing_to_raw, raw_to_transform, transform_to_analytics
-from energy_lake.etl.locations import LakeLocations
-from energy_lake.etl.lock import LakeLock
-from energy_lake.etl.pii_key import local_key
-from energy_lake.etl.storage import LocalStorage
+from energy_lake.etl.jobs import metrics
+from energy_lake.etl.jobs.hops import (
+    RunContext,
+    flush_quality,
+    landing_to_raw,
+    raw_to_transform,
+    transform_to_analytics,
+)
+from energy_lake.etl.jobs.pii_key import local_key
+from energy_lake.etl.lake import manifest
+from energy_lake.etl.lake.locations import LakeLocations
+from energy_lake.etl.lake.lock import LakeLock
+from energy_lake.etl.lake.storage import LocalStorage
+from energy_lake.etl.model.errors import LakeError
 from energy_lake.utils.logging import Logger
 
 # Exit code of a run that processed every file but whose data quality stopped a promotion.
@@ -55,7 +62,7 @@ def run_pipeline(
             log.warning("took over an expired lock", previous_run=lock.taken_over)
         clock = time.monotonic()
         print("starting Spark ...")
-        from energy_lake.etl.session import lake_session, local_session
+        from energy_lake.etl.jobs.session import lake_session, local_session
 
         spark = lake_session(local_session(), lake)
         log.info("spark ready", seconds=round(time.monotonic() - clock, 1))

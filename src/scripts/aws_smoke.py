@@ -21,7 +21,7 @@ from typing import Any, TextIO
 import boto3
 
 import energy_lake
-from energy_lake.etl.job_args import JOBS
+from energy_lake.etl.jobs.args import JOBS
 from energy_lake.scripts import deploy, operator_cli, smoke
 
 REPO_ROOT = Path(energy_lake.__file__).resolve().parent.parent

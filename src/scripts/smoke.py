@@ -63,8 +63,8 @@ from typing import Any, TextIO
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from energy_lake.etl.contracts import ENTITIES, load_contract, read_yaml
-from energy_lake.etl.job_args import JOBS
+from energy_lake.etl.jobs.args import JOBS
+from energy_lake.etl.model.contracts import ENTITIES, load_contract, read_yaml
 from energy_lake.scripts import deploy
 
 SMOKE_OUTPUTS = ("glue_databases", "athena_workgroups", "persona_roles", "alert_topic_arn")

@@ -15,8 +15,8 @@ from pyspark.sql import functions as F
 
 from energy_lake.cli.local_athena import LocalAthena
 from energy_lake.cli.run import run_pipeline
-from energy_lake.etl.contracts import ENTITIES
-from energy_lake.etl.failpoints import ENV
+from energy_lake.etl.lake.failpoints import ENV
+from energy_lake.etl.model.contracts import ENTITIES
 from tests import lake_tables
 from tests.lake_content import TABLES, business_content
 

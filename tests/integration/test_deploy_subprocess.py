@@ -23,7 +23,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from energy_lake.etl.job_args import JOBS
+from energy_lake.etl.jobs.args import JOBS
 from tests.glue_wheels import wheel_args
 
 REPO = Path(__file__).resolve().parents[2]

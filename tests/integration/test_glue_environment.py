@@ -36,8 +36,9 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from energy_lake.cli.run import run_pipeline
-from energy_lake.etl import iceberg, metric_names
-from energy_lake.etl.job_args import JOBS
+from energy_lake.etl.jobs import metric_names
+from energy_lake.etl.jobs.args import JOBS
+from energy_lake.etl.lake import iceberg
 from energy_lake.scripts import deploy
 from tests.integration.test_infra_crosscheck import MODULES_DIR, locals_of
 from tests.lake_content import business_content

@@ -26,7 +26,7 @@ import pytest
 from energy_lake.cli.local_athena import LocalAthena
 from energy_lake.cli.main import main
 from energy_lake.cli.run import run_pipeline
-from energy_lake.etl.tokens import python_token
+from energy_lake.etl.transforms.tokens import python_token
 from tests.session_conf import restored_conf
 
 pytestmark = pytest.mark.spark

@@ -14,9 +14,9 @@ from typing import Any
 import hcl2
 import pytest
 
-from energy_lake.etl import metric_names
-from energy_lake.etl.contracts import ENTITIES
-from energy_lake.etl.job_args import DATABASE_ARGUMENTS, JOBS, REQUIRED
+from energy_lake.etl.jobs import metric_names
+from energy_lake.etl.jobs.args import DATABASE_ARGUMENTS, JOBS, REQUIRED
+from energy_lake.etl.model.contracts import ENTITIES
 from tests.integration.terraform_harness import (
     COMPOSITION,
     ENVIRONMENTS,
@@ -142,7 +142,7 @@ def test_every_required_job_argument_is_set_by_terraform() -> None:
                 f"--{name} is not set for {job}"
             )
         assert access[job]["pii_key"] == ("pii_key_parameter" in REQUIRED[job])
-    # --<zone>_database for every catalogued zone, the names job_args expects.
+    # --<zone>_database for every catalogued zone, the names jobs.args expects.
     assert "--${zone}_database" in str(local["common_arguments"])
     assert {f"{zone}_database" for zone in ("raw", "transform", "analytics")} == set(DATABASE_ARGUMENTS)
     for flag in ("job-language", "env", "extra-py-files", "additional-python-modules", "enable-metrics"):
@@ -162,7 +162,7 @@ def test_alarm_metric_names_are_the_python_constants() -> None:
 
 
 def test_terraform_binds_the_catalog_the_job_code_names() -> None:
-    from energy_lake.etl.iceberg import CATALOG, TABLE_PROPERTIES
+    from energy_lake.etl.lake.iceberg import CATALOG, TABLE_PROPERTIES
 
     assert variable_defaults("glue_jobs")["iceberg_catalog"] == CATALOG
     assert variable_defaults("glue_catalog")["iceberg_format_version"] == TABLE_PROPERTIES["format-version"]

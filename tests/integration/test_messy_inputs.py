@@ -21,9 +21,9 @@ from pyspark.testing import assertDataFrameEqual
 
 from energy_lake.cli.main import main
 from energy_lake.cli.run import run_pipeline
-from energy_lake.etl.contracts import load_contract
-from energy_lake.etl.schemas import quarantine_schema, raw_schema, transform_schema
-from energy_lake.etl.tokens import python_token
+from energy_lake.etl.model.contracts import load_contract
+from energy_lake.etl.model.schemas import quarantine_schema, raw_schema, transform_schema
+from energy_lake.etl.transforms.tokens import python_token
 from tests import lake_tables
 from tests.session_conf import restored_conf
 

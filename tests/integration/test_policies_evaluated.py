@@ -10,7 +10,7 @@ lake key's key policy. Then what governance denies is checked the same way.
 
 The principals:
 
-* the three Glue job roles: ``job_runner.run_hop`` as the entry scripts call it, on S3 (SSE-KMS buckets),
+* the three Glue job roles: ``runner.run_hop`` as the entry scripts call it, on S3 (SSE-KMS buckets),
   taking over the lock of a dead Glue run (``glue:GetJobRun``), reading landing files (listing, ranged
   and streamed reads, an empty file), the PII key (SSM), writing the manifest and publishing the metrics;
   only the Spark work of the hop is replaced (``HOPS``): for ``landing_to_raw`` by the real landing planner
@@ -40,12 +40,12 @@ from typing import Any
 import boto3
 import pytest
 
-from energy_lake.etl import job_runner
-from energy_lake.etl.contracts import ENTITIES
-from energy_lake.etl.job_args import JOBS, REQUIRED
-from energy_lake.etl.landing import plan_entity
-from energy_lake.etl.sniff import HEAD_BYTES
-from energy_lake.etl.tables import specs
+from energy_lake.etl.jobs import runner
+from energy_lake.etl.jobs.args import JOBS, REQUIRED
+from energy_lake.etl.lake.tables import specs
+from energy_lake.etl.landing.plan import plan_entity
+from energy_lake.etl.landing.sniff import HEAD_BYTES
+from energy_lake.etl.model.contracts import ENTITIES
 from energy_lake.scripts import deploy, smoke
 from energy_lake.utils.logging import Logger
 from tests.aws_calls.permissions import Environment, Permission, Workgroup, required
@@ -448,15 +448,13 @@ def run_job(lake: Lake, job: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list
     recorder = Recorder()
     role = lake.job_role(job)
     session = role_session(deployment, role.arn, f"glue-{job}", recorder)
-    monkeypatch.setitem(job_runner.HOPS, job, fake_hop(job))
-    monkeypatch.setattr(job_runner, "lake_session", lambda spark, locations: spark)
-    monkeypatch.setattr(
-        job_runner.metrics, "latest_ingest_ages", lambda snapshot, now: dict.fromkeys(ENTITIES, Decimal(3))
-    )
+    monkeypatch.setitem(runner.HOPS, job, fake_hop(job))
+    monkeypatch.setattr(runner, "lake_session", lambda spark, locations: spark)
+    monkeypatch.setattr(runner.metrics, "latest_ingest_ages", lambda snapshot, now: dict.fromkeys(ENTITIES, Decimal(3)))
     args = job_arguments(deployment, job)
     log = Logger(f"policy-{job}", json_stream=io.StringIO())
     with moto_checks_s3_requests_against_iam():
-        doc = job_runner.run_hop(job, None, args, session, log)  # type: ignore[arg-type]
+        doc = runner.run_hop(job, None, args, session, log)  # type: ignore[arg-type]
     return recorder.calls, doc
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from energy_lake.cli.local_athena import LocalAthena
 from energy_lake.cli.run import QUALITY_STOPPED, run_pipeline
-from energy_lake.etl import quality
+from energy_lake.etl.quality import rules as quality
 from tests import lake_tables
 
 pytestmark = pytest.mark.spark

@@ -13,8 +13,8 @@ import pytest
 
 from energy_lake.cli.local_athena import LocalAthena
 from energy_lake.cli.run import run_pipeline
-from energy_lake.etl.lock import LakeLock
-from energy_lake.etl.storage import LocalStorage
+from energy_lake.etl.lake.lock import LakeLock
+from energy_lake.etl.lake.storage import LocalStorage
 from tests.conftest import TEST_PII_KEY
 
 REPO = Path(__file__).resolve().parents[2]

@@ -23,9 +23,9 @@ import pytest
 
 from energy_lake.cli.generate.feeds import FeedSpec, generate_feeds
 from energy_lake.cli.generate.rules import row_rule_codes
-from energy_lake.etl.contracts import ENTITIES, load_contract
-from energy_lake.etl.recognise import match_header
-from energy_lake.etl.sniff import HEAD_BYTES, sniff
+from energy_lake.etl.landing.recognise import match_header
+from energy_lake.etl.landing.sniff import HEAD_BYTES, sniff
+from energy_lake.etl.model.contracts import ENTITIES, load_contract
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "data"

@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from energy_lake.etl import metric_names
-from energy_lake.etl.contracts import ENTITIES, load_contract
-from energy_lake.etl.iceberg import CATALOG
-from energy_lake.etl.job_args import JOBS, REQUIRED
-from energy_lake.etl.maintenance import retention
-from energy_lake.etl.tables import specs
+from energy_lake.etl.jobs import metric_names
+from energy_lake.etl.jobs.args import JOBS, REQUIRED
+from energy_lake.etl.lake.iceberg import CATALOG
+from energy_lake.etl.lake.maintenance import retention
+from energy_lake.etl.lake.tables import specs
+from energy_lake.etl.model.contracts import ENTITIES, load_contract
 from tests.glue_wheels import wheel_args
 from tests.integration.conftest import ACCOUNT, DEPLOYER, ENV, NOT_APPLIED, ORG, REGION, TEST_SETTINGS, Deployment
 from tests.integration.terraform_harness import (
@@ -189,7 +189,7 @@ def test_lifecycle_rules_as_planned(deployment: Deployment) -> None:
 
 
 def expected_tables() -> dict[str, list[tuple[str, str]]]:
-    """Every lake table's columns as energy_lake.etl.tables derives them, in Glue's terms."""
+    """Every lake table's columns as energy_lake.etl.lake.tables derives them, in Glue's terms."""
     return {name: [(f.name, f.dataType.simpleString()) for f in spec.schema.fields] for name, spec in specs().items()}
 
 
@@ -869,8 +869,8 @@ def test_a_plan_by_a_principal_outside_the_admin_list_stops(deployment: Deployme
 
 def test_lake_formation_grants_equal_the_local_query_grants(deployment: Deployment) -> None:
     """Evaluate the planned LF-tags and tag policies, column by column, and compare them with
-    energy_lake.etl.governance.grants, which `energy-lake query --as` enforces."""
-    from energy_lake.etl.governance import grants, personas
+    energy_lake.etl.access.governance.grants, which `energy-lake query --as` enforces."""
+    from energy_lake.etl.access.governance import grants, personas
 
     zone_of_db = {db: zone for zone, db in deployment.outputs["glue_databases"].items()}
     tables: dict[str, list[str]] = {}

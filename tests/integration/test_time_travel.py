@@ -20,10 +20,10 @@ import pytest
 
 from energy_lake.cli.local_athena import LocalAthena, PermissionDenied, QueryError
 from energy_lake.cli.main import main
-from energy_lake.etl.governance import grants
-from energy_lake.etl.iceberg import TABLE_PROPERTIES
-from energy_lake.etl.session import lake_session
-from energy_lake.etl.tables import specs
+from energy_lake.etl.access.governance import grants
+from energy_lake.etl.jobs.session import lake_session
+from energy_lake.etl.lake.iceberg import TABLE_PROPERTIES
+from energy_lake.etl.lake.tables import specs
 
 pytestmark = pytest.mark.spark
 

@@ -16,7 +16,7 @@ Generation limits (documented behaviour, not bugs; see the report in tests/prope
 - a file is Windows-1252 only when it is not valid UTF-8: Windows-1252 files hold only Latin-1
   letters (never a byte pair that is valid UTF-8); raw invalid bytes go into UTF-8 files, and one
   without a BOM gets one when its raw bytes outnumber its UTF-8 characters' continuation bytes (without
-  a mark such a file is no longer "UTF-8 with a few stray bytes": etl/encoding.py's decision table);
+  a mark such a file is no longer "UTF-8 with a few stray bytes": etl/landing/encoding.py's decision table);
 - a quoted field starts at the beginning of its cell; an unclosed quote only occurs in the last
   record of a file (a file cut in transfer);
 - CR-only (old Mac) files hold no line break inside a value;
@@ -35,7 +35,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from energy_lake.etl.contracts import Column, Contract, load_contract
+from energy_lake.etl.model.contracts import Column, Contract, load_contract
 
 ENTITIES = ("providers", "customers", "transactions")
 DATES = ("2024-03-01", "2024-03-02")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Context, Decimal, localcontext
 from typing import Any
 
-from energy_lake.etl.tokens import python_token
+from energy_lake.etl.transforms.tokens import python_token
 from tests.property.feeds import Batch, FeedFile, Record, derived_id, source_record
 
 

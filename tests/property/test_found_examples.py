@@ -33,14 +33,14 @@ FILES: dict[str, bytes] = {
     "venta;Laura Martínez;1,5;2.000,25;eólica\r\n".encode("cp1252"),
     # The largest quantity times the largest price: 36 digits, exact in decimal(38,7).
     TX + "largest_amount.csv": HEADER + b"\ncompra,HidroPlus,999999999999999.999,99999999999999.9999,hydro\n",
-    # Old Mac line ends (CR only): the malformed record's text kept its CR. Fixed in io.py.
+    # Old Mac line ends (CR only): the malformed record's text kept its CR. Fixed in read.py.
     TX + "old_mac.csv": HEADER + b"\rventa,A,1,1\rventa,B,1,1,wind\r",
     # A file cut inside a quoted last field: Spark's reader does not see the open quote, so the cut name
-    # was loaded. Fixed: landing.py counts the file's quotes, io.py marks the last record malformed.
+    # was loaded. Fixed: plan.py counts the file's quotes, read.py marks the last record malformed.
     TX + "cut_in_last_field.csv": b"tipo,cantidad,precio,energia,contraparte\n"
     b'venta,1,1,wind,"Carlos G\xc3\xb3mez"\nventa,2,1,wind,"Laura Mart',
     # A line of spaces before the header: Spark took it for the header. Fixed: sniff.py counts such
-    # lines, io.py reads without Spark's header option and drops them and the header by position.
+    # lines, read.py reads without Spark's header option and drops them and the header by position.
     TX + "spaces_before_header.csv": b"   \n" + HEADER + b"\nventa,A,1,1,wind\n",
     # Numbers and timestamps padded with tabs were unreadable (trim removes spaces only). Fixed in values.py.
     TX + "tab_padded.csv": b"tipo,contraparte,cantidad,precio,energia,fecha\n"
@@ -168,8 +168,8 @@ def test_value_key_folds_like_normalise_name(spark):
     from a plain-Python look-up. Fixed in values.py (folding table built from NFKD)."""
     from pyspark.sql import functions as F
 
-    from energy_lake.etl import values
-    from energy_lake.etl.contracts import normalise_name
+    from energy_lake.etl.model.contracts import normalise_name
+    from energy_lake.etl.transforms import values
 
     frame = spark.createDataFrame([(t,) for t in VALUE_KEY_CASES], "text string")
     got = dict(frame.select("text", values.value_key(F.col("text"))).collect())

@@ -32,7 +32,7 @@ from hypothesis import given
 
 from energy_lake.cli.local_athena import LocalAthena
 from energy_lake.cli.run import run_pipeline
-from energy_lake.etl.contracts import load_contract
+from energy_lake.etl.model.contracts import load_contract
 from tests.property import oracle, profiles, tally
 from tests.property.feeds import ENTITIES, Batch, batches
 from tests.session_conf import restored_conf

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from energy_lake.etl.storage import LocalStorage, S3Storage, Storage
+from energy_lake.etl.lake.storage import LocalStorage, S3Storage, Storage
 
 BUCKET = "energy-lake-test-state"
 

@@ -12,9 +12,9 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 import pytest
 from pyspark.testing import assertDataFrameEqual
 
-from energy_lake.etl import analytics
-from energy_lake.etl.contracts import load_contract, load_marts
-from energy_lake.etl.schemas import mart_schema, transform_schema
+from energy_lake.etl.model.contracts import load_contract, load_marts
+from energy_lake.etl.model.schemas import mart_schema, transform_schema
+from energy_lake.etl.transforms import analytics
 
 pytestmark = pytest.mark.spark
 

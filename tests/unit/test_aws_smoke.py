@@ -21,8 +21,8 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from energy_lake.etl.contracts import ENTITIES
-from energy_lake.etl.job_args import JOBS
+from energy_lake.etl.jobs.args import JOBS
+from energy_lake.etl.model.contracts import ENTITIES
 from energy_lake.scripts import aws_smoke as cli
 from energy_lake.scripts import deploy, smoke
 

@@ -1,4 +1,4 @@
-"""gunzip (etl/compression.py): the decompressed CSV of a ``.gz`` landing file, read as it streams.
+"""gunzip (etl/landing/compression.py): the decompressed CSV of a ``.gz`` landing file, read as it streams.
 
 The planner's use of it, with every way a stream can be damaged, is in tests/unit/test_landing.py.
 """
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from energy_lake.etl.compression import PIECE_BYTES, BadCompression, gunzip, is_gzip
+from energy_lake.etl.landing.compression import PIECE_BYTES, BadCompression, gunzip, is_gzip
 
 CSV = b"provider_name,energy_type,country,capacity_mw\n" + b"Acme Wind,wind,Spain,10.5\n" * 50_000
 

@@ -27,8 +27,8 @@ from botocore.stub import Stubber
 from moto import mock_aws, settings
 from moto.core.responses import ActionAuthenticatorMixin
 
-from energy_lake.etl.contracts import ENTITIES
-from energy_lake.etl.job_args import JOBS
+from energy_lake.etl.jobs.args import JOBS
+from energy_lake.etl.model.contracts import ENTITIES
 from energy_lake.scripts import deploy
 from energy_lake.scripts import deploy_glue_jobs as cli
 
@@ -178,14 +178,17 @@ def bucket_state(session: Any, bucket: str = BUCKET) -> list[tuple[str, str, str
 
 
 def test_archive_holds_the_job_library_and_its_data_but_not_cli_scripts_or_caches(package_root: Path) -> None:
-    (package_root / "etl" / "__pycache__").mkdir(exist_ok=True)
-    (package_root / "etl" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"cache")
-    (package_root / "etl" / ".hidden.py").write_text("x = 1\n")
+    for folder in (package_root / "etl", package_root / "etl" / "jobs"):
+        (folder / "__pycache__").mkdir(exist_ok=True)
+        (folder / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"cache")
+        (folder / ".hidden.py").write_text("x = 1\n")
     names = [name for name, _ in deploy.library_files(package_root)]
 
     assert names == sorted(names)
     assert "energy_lake/__init__.py" in names
-    assert "energy_lake/etl/job_runner.py" in names and "energy_lake/etl/landing_to_raw.py" in names
+    assert "energy_lake/etl/jobs/runner.py" in names and "energy_lake/etl/landing_to_raw.py" in names
+    rooms = sorted(p.parent.name for p in (package_root / "etl").glob("*/__init__.py"))  # etl's subpackages
+    assert len(rooms) == 7 and {f"energy_lake/etl/{room}/__init__.py" for room in rooms} <= set(names)
     assert "energy_lake/utils/logging.py" in names
     assert {f"energy_lake/contracts/{e}.yaml" for e in ENTITIES} <= set(names)
     expected_sql = {f"energy_lake/sql/{p.name}" for p in (package_root / "sql").glob("*.sql")}
@@ -227,8 +230,8 @@ def test_archive_is_built_once_per_version_and_cached_under_build(package_root: 
 def test_archive_imports_and_reads_contracts_from_the_zip_as_glue_does(tmp_path: Path) -> None:
     library = deploy.build_library(SRC, tmp_path / "build")
     probe = (
-        "import energy_lake, energy_lake.etl.job_runner, energy_lake.utils.logging\n"
-        "from energy_lake.etl.contracts import load_contract\n"
+        "import energy_lake, energy_lake.etl.jobs.runner, energy_lake.utils.logging\n"
+        "from energy_lake.etl.model.contracts import load_contract\n"
         "print(energy_lake.__file__)\n"
         "print(load_contract('transactions').entity)\n"
     )
@@ -306,7 +309,7 @@ def test_a_changed_library_module_uploads_only_the_library(
 ) -> None:
     run_deploy(session, targets, options)
     before = {(k, v) for k, v, _ in bucket_state(session)}
-    values = package_root / "etl" / "values.py"
+    values = package_root / "etl" / "transforms" / "values.py"
     values.write_text(values.read_text() + "\n# a change\n")
 
     code, out = run_deploy(session, targets, options)
@@ -890,7 +893,7 @@ def test_rollback_by_copying_the_previous_version_back(
     run_deploy(session, targets, options)
     s3 = session.client("s3")
     good = s3.head_object(Bucket=BUCKET, Key=LIBRARY_KEY)
-    values = package_root / "etl" / "values.py"
+    values = package_root / "etl" / "transforms" / "values.py"
     original = values.read_bytes()
     values.write_bytes(original + b"\n# a bad release\n")
     run_deploy(session, targets, options)

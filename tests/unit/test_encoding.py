@@ -1,11 +1,11 @@
-"""etl/encoding.py: what a file's bytes say of their encoding, and the decision, case by case."""
+"""etl/landing/encoding.py: what a file's bytes say of their encoding, and the decision, case by case."""
 
 from __future__ import annotations
 
 import pytest
 
-from energy_lake.etl.encoding import SUSPECTS, TextEvidence
-from energy_lake.etl.errors import FeedRejected
+from energy_lake.etl.landing.encoding import SUSPECTS, TextEvidence
+from energy_lake.etl.model.errors import FeedRejected
 
 F = "transactions/ingest_date=2026-03-02/x.csv"
 SPANISH = "Operación;Contraparte;Fuente\nVenta;María Pérez;eólica\nCompra;Núcleo Caribe;hidráulica\n"

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from pyspark.sql import types as T
 
-from energy_lake.etl.session import lake_session
-from energy_lake.etl.state import IngestedFile, LakeState
-from energy_lake.etl.tables import INGEST_LOG, LakeTables, specs
+from energy_lake.etl.jobs.session import lake_session
+from energy_lake.etl.lake.state import IngestedFile, LakeState
+from energy_lake.etl.lake.tables import INGEST_LOG, LakeTables, specs
 
 pytestmark = pytest.mark.spark
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from energy_lake.etl.errors import LakeError
-from energy_lake.etl.job_args import JOBS, OPTIONAL, REQUIRED, parse_local, resolve_glue
-from energy_lake.etl.job_runner import reprocess_dates
+from energy_lake.etl.jobs.args import JOBS, OPTIONAL, REQUIRED, parse_local, resolve_glue
+from energy_lake.etl.jobs.runner import reprocess_dates
+from energy_lake.etl.model.errors import LakeError
 
 GLUE_DEV = Path(__file__).resolve().parents[2] / ".venv" / "awsglue-dev"
 

@@ -8,7 +8,7 @@ from moto import mock_aws
 
 def test_a_lock_held_by_a_finished_glue_job_run_is_taken_over() -> None:
     """A retried Glue job finds the lock of its killed attempt: Glue says that run is over."""
-    from energy_lake.etl.job_runner import glue_run_alive
+    from energy_lake.etl.jobs.runner import glue_run_alive
 
     with mock_aws():
         client = boto3.session.Session(region_name="eu-west-1").client("glue")

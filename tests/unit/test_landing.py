@@ -1,4 +1,4 @@
-"""The landing -> raw planner (etl/landing.py) on a local folder and on S3 (moto): which dates change,
+"""The landing -> raw planner (etl/landing/plan.py) on a local folder and on S3 (moto): which dates change,
 which files are duplicates, what the ingest log gets, and which files are read at all.
 
 A file's ``storage_version`` (the S3 ETag, a local stat) says whether it changed, without a read; its
@@ -19,11 +19,11 @@ from typing import Any, cast
 
 import pytest
 
-from energy_lake.etl import landing as planner
-from energy_lake.etl.errors import FeedRejected
-from energy_lake.etl.landing import EntityPlan, plan_entity
-from energy_lake.etl.sniff import HEAD_BYTES, Dialect
-from energy_lake.etl.storage import CHUNK_BYTES, LocalStorage, S3Storage, Storage, StoredFile, join
+from energy_lake.etl.lake.storage import CHUNK_BYTES, LocalStorage, S3Storage, Storage, StoredFile, join
+from energy_lake.etl.landing import plan as planner
+from energy_lake.etl.landing.plan import EntityPlan, plan_entity
+from energy_lake.etl.landing.sniff import HEAD_BYTES, Dialect
+from energy_lake.etl.model.errors import FeedRejected
 
 HEADER = b"provider_name,energy_type,country,capacity_mw\n"
 ROW = b"Acme Wind,wind,Spain,10.5\n"
@@ -245,7 +245,7 @@ def test_a_log_row_from_before_the_storage_version_does_not_re_ingest_an_s3_lake
     ]
 
 
-# ------------------------------------------------------------------ compressed feeds (etl/compression.py)
+# ------------------------------------------------------------------ compressed feeds (etl/landing/compression.py)
 
 OPEN = BIG + b'Acme Wind,wind,"Spain,10.5\n'  # streamed, and one '"' that never closes: its last record is cut
 
@@ -273,7 +273,7 @@ def test_a_gz_file_is_planned_from_the_csv_inside_exactly_as_the_plain_file(
 ) -> None:
     """Sniff gets the first HEAD_BYTES of the decompressed CSV (``complete`` when it is all of it), the quote
     count runs over the CSV, and the fingerprint is the CSV's sha256: ``x.csv.gz`` holding the CSV of ``x.csv``
-    is its duplicate (docs: landing.py). On S3 the objects carry ``Content-Encoding: gzip``, which boto3 does
+    is its duplicate (docs: plan.py). On S3 the objects carry ``Content-Encoding: gzip``, which boto3 does
     not undo: the planner still gets the compressed bytes, and decompresses them once. A .gz file is read in
     one stream (no ranged head read)."""
     storage, state = store

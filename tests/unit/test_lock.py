@@ -22,9 +22,9 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
-from energy_lake.etl.errors import LakeBusy, LakeError, LakeLockLost
-from energy_lake.etl.lock import LakeLock
-from energy_lake.etl.storage import LocalStorage, S3Storage, Storage, join
+from energy_lake.etl.lake.lock import LakeLock
+from energy_lake.etl.lake.storage import LocalStorage, S3Storage, Storage, join
+from energy_lake.etl.model.errors import LakeBusy, LakeError, LakeLockLost
 
 BUCKET = "energy-lake-test-state"
 NEVER = "2999-01-01T00:00:00+00:00"
@@ -302,7 +302,7 @@ def test_of_eight_threads_that_read_the_same_stale_lock_exactly_one_takes_it_ove
 
 CONTENDER = """
 import sys
-from energy_lake.etl.storage import LocalStorage
+from energy_lake.etl.lake.storage import LocalStorage
 uri, version, text = sys.argv[1:]
 print("ready", flush=True)
 sys.stdin.readline()

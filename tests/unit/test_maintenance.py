@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from energy_lake.etl.maintenance import Retention, maintain, retention
-from energy_lake.etl.session import lake_session
-from energy_lake.etl.tables import LakeTables, specs
+from energy_lake.etl.jobs.session import lake_session
+from energy_lake.etl.lake.maintenance import Retention, maintain, retention
+from energy_lake.etl.lake.tables import LakeTables, specs
 
 pytestmark = pytest.mark.spark
 MART = "analytics.city_demand"

@@ -13,8 +13,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from energy_lake.etl import metric_names as M
-from energy_lake.etl import metrics, quality
+from energy_lake.etl.jobs import metric_names as M
+from energy_lake.etl.jobs import metrics
+from energy_lake.etl.quality import rules as quality
 from energy_lake.utils.logging import Logger
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -179,7 +180,7 @@ def test_metrics_are_json_log_lines_with_the_run_id() -> None:
 
 @pytest.mark.spark
 def test_run_hop_publishes_through_the_sessions_cloudwatch_client(spark: Any, tmp_path: Path) -> None:
-    from energy_lake.etl.job_runner import run_hop
+    from energy_lake.etl.jobs.runner import run_hop
 
     folder = tmp_path / "landing" / "providers" / "ingest_date=2026-01-05"
     folder.mkdir(parents=True)

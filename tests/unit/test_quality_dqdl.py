@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from energy_lake.etl import quality, quality_dqdl
-from energy_lake.etl.quality_doc import render as render_doc
+from energy_lake.etl.quality import dqdl as quality_dqdl
+from energy_lake.etl.quality import rules as quality
+from energy_lake.scripts.docs.data_quality import render as render_doc
 
 REPO = Path(__file__).resolve().parents[2]
 CUSTOM_SQL = re.compile(r'CustomSql "([^"]+)" (>=|<=) ([0-9.]+)')
@@ -21,9 +22,9 @@ CUSTOM_SQL = re.compile(r'CustomSql "([^"]+)" (>=|<=) ([0-9.]+)')
 
 def test_generated_files_are_current() -> None:
     for path, text in quality_dqdl.generated_files().items():
-        assert path.read_text(encoding="utf-8") == text, f"{path} is stale: python -m energy_lake.etl.quality_dqdl"
+        assert path.read_text(encoding="utf-8") == text, f"{path} is stale: python -m energy_lake.etl.quality.dqdl"
     assert (REPO / "docs" / "data-quality.md").read_text(encoding="utf-8") == render_doc(), (
-        "docs/data-quality.md is stale: python -m energy_lake.etl.quality_doc > docs/data-quality.md"
+        "docs/data-quality.md is stale: python -m energy_lake.scripts.docs.data_quality > docs/data-quality.md"
     )
 
 

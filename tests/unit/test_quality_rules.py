@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from energy_lake.etl import quality
-from energy_lake.etl.contracts import load_contract
+from energy_lake.etl.model.contracts import load_contract
+from energy_lake.etl.quality import rules as quality
 
 pytestmark = pytest.mark.spark
 

@@ -1,6 +1,6 @@
 """raw.py: validate landing records, split them into raw rows and quarantine rows, count per file.
 
-Input frames have the shape ``io.read_landing`` builds (raw schema + the per-file facts); every rule
+Input frames have the shape ``read.read_landing`` builds (raw schema + the per-file facts); every rule
 code the contracts can produce has a record that fails exactly that rule first, with its reason.
 """
 
@@ -15,9 +15,9 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.testing import assertDataFrameEqual
 
-from energy_lake.etl import raw
-from energy_lake.etl.contracts import Column, Contract, load_contract
-from energy_lake.etl.schemas import quarantine_schema, raw_schema
+from energy_lake.etl.model.contracts import Column, Contract, load_contract
+from energy_lake.etl.model.schemas import quarantine_schema, raw_schema
+from energy_lake.etl.transforms import raw
 
 pytestmark = pytest.mark.spark
 
@@ -36,7 +36,7 @@ BAD = "\ufffd"  # what a byte that is not valid in the file's encoding decodes t
 
 
 def landing_schema(contract: Contract) -> T.StructType:
-    """The landing records io.read_landing builds: raw schema plus the per-file facts."""
+    """The landing records read.read_landing builds: raw schema plus the per-file facts."""
     return T.StructType([*raw_schema(contract).fields, *FACTS])
 
 

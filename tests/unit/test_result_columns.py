@@ -16,8 +16,8 @@ import pytest
 
 from energy_lake.cli.display import KINDS, column_kinds, parse_columns, rounded
 from energy_lake.cli.local_athena import LocalAthena
-from energy_lake.etl.errors import LakeError
-from energy_lake.etl.tables import specs
+from energy_lake.etl.lake.tables import specs
+from energy_lake.etl.model.errors import LakeError
 
 SQL = Path(__file__).resolve().parents[2] / "src" / "sql"
 INTEGER = re.compile(r"(?i)u?(tiny|small|big|huge)?int(eger)?|long|short|byte")

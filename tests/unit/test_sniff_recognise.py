@@ -11,10 +11,10 @@ import zipfile
 
 import pytest
 
-from energy_lake.etl.contracts import all_contracts, load_contract, normalise_name
-from energy_lake.etl.errors import FeedRejected
-from energy_lake.etl.recognise import _spellings, _units, match_header
-from energy_lake.etl.sniff import Dialect, QuoteCount, sniff
+from energy_lake.etl.landing.recognise import _spellings, _units, match_header
+from energy_lake.etl.landing.sniff import Dialect, QuoteCount, sniff
+from energy_lake.etl.model.contracts import all_contracts, load_contract, normalise_name
+from energy_lake.etl.model.errors import FeedRejected
 
 F = "transactions/ingest_date=2024-05-01/feed.csv"
 

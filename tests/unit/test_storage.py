@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from energy_lake.etl.storage import LocalStorage, S3Storage, Storage, join
+from energy_lake.etl.lake.storage import LocalStorage, S3Storage, Storage, join
 
 
 def test_listing_skips_hidden_and_underscore_entries(store: tuple[Storage, str]) -> None:
@@ -28,7 +28,7 @@ def test_listing_skips_hidden_and_underscore_entries(store: tuple[Storage, str])
 
 def test_read_chunks_streams_the_whole_file_in_order(store: tuple[Storage, str]) -> None:
     """The planner counts a landing file's quotes from these chunks (an odd count: a quote left open)."""
-    from energy_lake.etl.storage import CHUNK_BYTES
+    from energy_lake.etl.lake.storage import CHUNK_BYTES
 
     storage, state = store
     uri = join(state.replace("_lake", "landing"), "big.csv")
@@ -106,7 +106,7 @@ def test_a_listed_version_needs_no_read_and_changes_when_the_file_is_rewritten(
 def test_s3_returns_a_gzip_object_as_stored_whatever_its_content_encoding(store: tuple[Storage, str]) -> None:
     """``Content-Encoding: gzip`` is metadata: S3 returns the stored bytes and boto3 does not decompress them
     (botocore reads bodies with decode_content=False), so the planner sees a ``.gz`` file's compressed bytes
-    through read_head and read_chunks alike, and decompresses them once itself (etl/compression.py)."""
+    through read_head and read_chunks alike, and decompresses them once itself (etl/landing/compression.py)."""
     import gzip
 
     storage, state = store

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from pyspark.errors import PySparkException
 
-from energy_lake.etl import iceberg
-from energy_lake.etl.errors import LakeError
-from energy_lake.etl.session import lake_session
-from energy_lake.etl.state import IngestedFile, LakeState
-from energy_lake.etl.tables import CommitConflict, LakeTables, specs
+from energy_lake.etl.jobs.session import lake_session
+from energy_lake.etl.lake import iceberg
+from energy_lake.etl.lake.state import IngestedFile, LakeState
+from energy_lake.etl.lake.tables import CommitConflict, LakeTables, specs
+from energy_lake.etl.model.errors import LakeError
 
 pytestmark = pytest.mark.spark
 

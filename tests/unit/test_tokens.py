@@ -9,7 +9,7 @@ import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from energy_lake.etl import tokens
+from energy_lake.etl.transforms import tokens
 
 pytestmark = pytest.mark.spark
 

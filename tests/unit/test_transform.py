@@ -17,9 +17,9 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.testing import assertDataFrameEqual
 
-from energy_lake.etl import tokens, transform
-from energy_lake.etl.contracts import Contract, load_contract
-from energy_lake.etl.schemas import raw_schema, spark_type, transform_schema
+from energy_lake.etl.model.contracts import Contract, load_contract
+from energy_lake.etl.model.schemas import raw_schema, spark_type, transform_schema
+from energy_lake.etl.transforms import tokens, transform
 
 pytestmark = pytest.mark.spark
 

@@ -13,8 +13,8 @@ import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from energy_lake.etl import values
-from energy_lake.etl.contracts import load_contract, normalise_name
+from energy_lake.etl.model.contracts import load_contract, normalise_name
+from energy_lake.etl.transforms import values
 
 pytestmark = pytest.mark.spark
 
@@ -235,7 +235,7 @@ DAY_FIRST = [
 @pytest.mark.parametrize(("cases", "day_first"), [(TIMESTAMPS, False), (DAY_FIRST, True)])
 def test_to_timestamp(spark, cases, day_first):
     frame = spark.createDataFrame([(t,) for t, _ in cases], "text string")
-    # Rendered in the session time zone (UTC, set by etl.session.configure): independent of the test machine's zone.
+    # Rendered in the session time zone (UTC, set by etl.jobs.session.configure): independent of the machine's zone.
     utc = F.date_format(values.to_timestamp(F.col("text"), F.lit(day_first)), "yyyy-MM-dd HH:mm:ss.SSSSSS")
     actual = frame.select("text", utc.alias("utc"))
     assertDataFrameEqual(actual, spark.createDataFrame(cases, "text string, utc string"))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from energy_lake.cli.generate.feeds import FeedSpec, generate_feeds
 from energy_lake.cli.generate.manifest import MANIFEST_NAME
-from energy_lake.etl.errors import LakeError
+from energy_lake.etl.model.errors import LakeError
 
 
 def generate_command(args: argparse.Namespace) -> int:

@@ -22,8 +22,8 @@ from energy_lake.cli.generate.manifest import FileCounts, clear_previous, manife
 from energy_lake.cli.generate.parties import customer_fields, make_customers, make_providers, provider_fields
 from energy_lake.cli.generate.rules import BadKinds, corrupt, row_rule_codes
 from energy_lake.cli.generate.vocabulary import vocabulary
-from energy_lake.etl.contracts import load_contract
-from energy_lake.etl.errors import LakeError
+from energy_lake.etl.model.contracts import load_contract
+from energy_lake.etl.model.errors import LakeError
 
 _CHUNK = 32_768  # good trade rows assembled and written per write() call
 _PARTY_POOL = 1 << 16  # counterparty entries per day (a power of two: indexed by masked random bytes)

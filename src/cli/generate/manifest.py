@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from energy_lake.etl.errors import LakeError
+from energy_lake.etl.model.errors import LakeError
 
 MANIFEST_NAME = "_manifest.json"
 MANIFEST_FORMAT = 1

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from energy_lake.cli.generate.csv_text import decimal_text
 from energy_lake.cli.generate.vocabulary import vocabulary
-from energy_lake.etl.errors import LakeError
+from energy_lake.etl.model.errors import LakeError
 
 
 @dataclass(frozen=True)

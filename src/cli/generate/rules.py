@@ -9,7 +9,7 @@ import random
 from collections.abc import Sequence
 
 from energy_lake.cli.generate.vocabulary import vocabulary
-from energy_lake.etl.contracts import Column, Contract
+from energy_lake.etl.model.contracts import Column, Contract
 
 FILE_RULE_CODES = ("duplicate_file",)
 WRONG_FIELD_COUNT = "wrong_field_count"
@@ -17,9 +17,9 @@ REPLACEMENT_CHAR = "\ufffd"  # what a decoder leaves for bytes that are not vali
 
 
 def row_rule_codes(contract: Contract) -> list[str]:
-    """Every rule code the row validation (``etl.raw``) can give a record of this entity, in check order.
+    """Every rule code the row validation (``etl.transforms.raw``) can give a record of this entity, in check order.
 
-    Mirrors ``etl.raw._column_checks``; ``duplicate_file`` is a file-level fact and not listed here.
+    Mirrors ``etl.transforms.raw._column_checks``; ``duplicate_file`` is a file-level fact and not listed here.
     """
     codes = [WRONG_FIELD_COUNT]
     for column in contract.columns:

@@ -27,8 +27,9 @@ from packaging.version import Version
 from energy_lake.scripts.deploy.base import DeployError, Runner
 
 PACKAGE = "energy_lake"
-# What goes into the library archive, relative to the package root (the src/ folder): the job library
-# and its data files. Not cli/ (local product), scripts/ (operator tools) or __main__.py (imports cli).
+# What goes into the library archive, relative to the package root (the src/ folder): the job library (every
+# .py below etl/ and utils/, subpackages included) and its data files. Not cli/ (local product), scripts/
+# (operator tools, the doc generators) or __main__.py (imports cli).
 LIBRARY_CODE_DIRS = ("etl", "utils")
 LIBRARY_DATA = (("contracts", "*.yaml"), ("sql", "*.sql"))
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry

@@ -13,7 +13,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from energy_lake.etl.job_args import JOBS
+from energy_lake.etl.jobs.args import JOBS
 from energy_lake.scripts.deploy.base import OutputsError, Runner
 
 REQUIRED_OUTPUTS = ("artifacts_bucket", "glue_jobs", "library_key", "python_modules_key", "workflow_name")

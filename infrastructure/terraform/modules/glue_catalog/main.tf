@@ -1,5 +1,5 @@
 # Glue Data Catalog: one database per catalogued zone and every lake table as an Apache Iceberg
-# (format v2) table, derived from the contracts exactly as src/etl/tables.py derives the Spark
+# (format v2) table, derived from the contracts exactly as src/etl/lake/tables.py derives the Spark
 # tables. Terraform owns each table's existence, columns and location (and so its LF-tags and
 # grants); the jobs own its data, snapshots and partition spec (docs/adr/0002: provider 5.x cannot
 # create an Iceberg table's partitions, so the first write adds the contract's partition fields).

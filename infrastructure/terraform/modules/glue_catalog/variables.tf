@@ -161,7 +161,7 @@ variable "extra_tables" {
 }
 
 variable "iceberg_format_version" {
-  description = "Iceberg table format version of the tables Glue creates (the jobs write v2: row-level deletes, as src/etl/iceberg.py sets)."
+  description = "Iceberg table format version of the tables Glue creates (the jobs write v2: row-level deletes, as src/etl/lake/iceberg.py sets)."
   type        = string
   default     = "2"
 

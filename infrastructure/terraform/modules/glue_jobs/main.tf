@@ -31,7 +31,7 @@ locals {
   # The Iceberg catalog the job code names `lake`, bound to the Glue Data Catalog as AWS documents for
   # Glue 5.1 (https://docs.aws.amazon.com/glue/latest/dg/aws-glue-programming-etl-format-iceberg.html),
   # with `--datalake-formats iceberg`. Every table has its own location (Terraform created it); the
-  # warehouse GlueCatalog requires is the raw zone root. src/etl/iceberg.py names the catalog.
+  # warehouse GlueCatalog requires is the raw zone root. src/etl/lake/iceberg.py names the catalog.
   iceberg_conf = join(" --conf ", [
     "spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
     "spark.sql.catalog.${var.iceberg_catalog}=org.apache.iceberg.spark.SparkCatalog",
@@ -303,7 +303,7 @@ data "aws_iam_policy_document" "job" {
 
   statement {
     # The lake lock's holder check asks Glue whether the run that holds the lock is still running
-    # (src/etl/job_runner.py glue_run_alive); the holder may be any of the pipeline's jobs.
+    # (src/etl/jobs/runner.py glue_run_alive); the holder may be any of the pipeline's jobs.
     sid       = "LockHolderLiveness"
     actions   = ["glue:GetJobRun"]
     resources = [for name in values(local.job_names) : "arn:${local.partition}:glue:${var.region}:${var.account_id}:job/${name}"]

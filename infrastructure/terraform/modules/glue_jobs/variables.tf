@@ -44,7 +44,7 @@ variable "jobs" {
 
   validation {
     condition     = toset(keys(var.jobs)) == toset(["landing_to_raw", "raw_to_transform", "transform_to_analytics"])
-    error_message = "jobs must have exactly the keys landing_to_raw, raw_to_transform and transform_to_analytics (src/etl/job_args.py JOBS)."
+    error_message = "jobs must have exactly the keys landing_to_raw, raw_to_transform and transform_to_analytics (src/etl/jobs/args.py JOBS)."
   }
   validation {
     condition     = alltrue([for j in values(var.jobs) : contains(["G.1X", "G.2X", "G.4X", "G.8X", "R.1X", "R.2X", "R.4X", "R.8X"], j.worker_type)])
@@ -200,7 +200,7 @@ variable "shared_tables" {
 }
 
 variable "iceberg_catalog" {
-  description = "Name the job code gives the Iceberg catalog (energy_lake.etl.iceberg.CATALOG), bound to the Glue Data Catalog by the jobs' --conf."
+  description = "Name the job code gives the Iceberg catalog (energy_lake.etl.lake.iceberg.CATALOG), bound to the Glue Data Catalog by the jobs' --conf."
   type        = string
   default     = "lake"
 

@@ -97,7 +97,7 @@ locals {
   }
 
   # Tables a job writes outside its own zone: the data quality results (every job) and the analytics
-  # zone's state table (the build log), where raw_to_transform records what it built (src/etl/state.py).
+  # zone's state table (the build log), where raw_to_transform records what it built (src/etl/lake/state.py).
   build_state_tables = [for t in local.lake.state_tables : "${t.zone}.${t.name}" if t.zone == "analytics"]
   job_shared_tables = {
     landing_to_raw         = keys(local.extra_tables)

@@ -1,9 +1,9 @@
 # Monitoring: Glue job failures (EventBridge -> KMS-encrypted SNS topic), CloudWatch alarms on job
 # failures, quarantine ratio, freshness, rejected files and stopped promotions, and a dashboard. The custom metric names are those of
-# src/etl/metric_names.py (a test cross-checks them).
+# src/etl/jobs/metric_names.py (a test cross-checks them).
 
 locals {
-  # The lake's custom metrics: namespace, dimensions and names as src/etl/metric_names.py defines them.
+  # The lake's custom metrics: namespace, dimensions and names as src/etl/jobs/metric_names.py defines them.
   namespace = var.metrics_namespace
   dimension = {
     environment = "Environment"

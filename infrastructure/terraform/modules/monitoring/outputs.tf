@@ -24,6 +24,6 @@ output "monitoring_dashboard" {
 }
 
 output "monitoring_metric_names" {
-  description = "Custom metric names the alarms and dashboard use (src/etl/metric_names.py)."
+  description = "Custom metric names the alarms and dashboard use (src/etl/jobs/metric_names.py)."
   value       = local.metric
 }
