@@ -30,10 +30,9 @@ from tests.integration.terraform_harness import (
     free_port,
     moto_override,
     moto_server,
-    provider_mirror,
     resource_addresses,
     settings_override,
-    terraform_binary,
+    terraform_or_skip,
 )
 
 REGION = "eu-west-1"
@@ -81,10 +80,7 @@ MODULE_OVERRIDES = {
 
 @pytest.fixture(scope="session")
 def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
-    binary = terraform_binary()
-    if binary is None:
-        pytest.skip("terraform is not on PATH: install Terraform >= 1.10 to run the infrastructure tests")
-    return Terraform(binary, tmp_path_factory.mktemp("terraform-home"), provider_mirror())
+    return terraform_or_skip(tmp_path_factory.mktemp("terraform-home"))
 
 
 @pytest.fixture(scope="session")

@@ -193,6 +193,17 @@ class Workspace:
         return self.root / "infrastructure" / "terraform" / "bootstrap"
 
 
+def terraform_or_skip(home: Path) -> Terraform:
+    """Terraform with its own home (CLI configuration) and the provider mirror; the test skips, saying
+    why, where Terraform is not installed."""
+    import pytest
+
+    binary = terraform_binary()
+    if binary is None:
+        pytest.skip("terraform is not on PATH: install Terraform >= 1.10 to run the infrastructure tests")
+    return Terraform(binary, home, provider_mirror())
+
+
 def settings_override(environment: Path, **changes: Any) -> list[str]:
     """The arguments that plan ``environment`` with its terraform.tfvars ``settings`` changed by ``changes``:
     a test-only var-file holding the whole object (a -var cannot change one attribute of it)."""

@@ -45,9 +45,8 @@ from tests.integration.terraform_harness import (
     free_port,
     moto_override,
     moto_server,
-    provider_mirror,
     resource_addresses,
-    terraform_binary,
+    terraform_or_skip,
 )
 
 pytestmark = [pytest.mark.terraform, pytest.mark.timeout(300)]
@@ -85,10 +84,7 @@ LIFECYCLE_WAIT_OVERRIDE = (
 
 @pytest.fixture(scope="module")
 def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
-    binary = terraform_binary()
-    if binary is None:
-        pytest.skip("terraform is not on PATH: install Terraform >= 1.10 to run the infrastructure tests")
-    return Terraform(binary, tmp_path_factory.mktemp("terraform-home"), provider_mirror())
+    return terraform_or_skip(tmp_path_factory.mktemp("terraform-home"))
 
 
 @pytest.fixture(scope="module")

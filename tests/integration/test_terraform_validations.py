@@ -13,7 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.terraform_harness import MODULES, Terraform, Workspace, provider_mirror, terraform_binary
+from tests.integration.terraform_harness import (
+    MODULES,
+    Terraform,
+    Workspace,
+    terraform_or_skip,
+)
 
 pytestmark = [pytest.mark.terraform, pytest.mark.timeout(600)]
 
@@ -22,10 +27,7 @@ TESTED = sorted(m for m in MODULES if (Workspace(Path(__file__).resolve().parent
 
 @pytest.fixture(scope="module")
 def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
-    binary = terraform_binary()
-    if binary is None:
-        pytest.skip("terraform is not on PATH: install Terraform >= 1.10 to run the infrastructure tests")
-    return Terraform(binary, tmp_path_factory.mktemp("terraform-home"), provider_mirror())
+    return terraform_or_skip(tmp_path_factory.mktemp("terraform-home"))
 
 
 def test_the_rule_bearing_modules_have_validation_tests() -> None:
