@@ -68,7 +68,7 @@ def land_multipart(storage: S3Storage, landing: str, path: str, data: bytes) -> 
 
 
 def logged(plan: EntityPlan) -> dict[str, dict[str, str | None]]:
-    """What the ingest log holds after the hop commits ``plan`` (hops.py -> StateSnapshot.ingested_files)."""
+    """What the ingest log holds after the hop commits ``plan`` (build_raw.py -> StateSnapshot.ingested_files)."""
     return {
         rf.file.rel_path: {
             "fingerprint": rf.fingerprint,

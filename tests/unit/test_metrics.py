@@ -15,7 +15,8 @@ from moto import mock_aws
 
 from energy_lake.etl.jobs import metric_names as M
 from energy_lake.etl.jobs import metrics
-from energy_lake.etl.quality import rules as quality
+from energy_lake.etl.quality.results import RuleResult
+from energy_lake.etl.quality.rules import load_rules
 from energy_lake.utils.logging import Logger
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -26,9 +27,9 @@ RAW_STATS = {
 }
 
 
-def _warn_result() -> quality.RuleResult:
-    rule = next(r for r in quality.load_rules() if r.id == "customers.key_unique_per_day")
-    return quality.RuleResult(rule, "ingest_date 2026-01-05", 19, 1, False, "broken", NOW)
+def _warn_result() -> RuleResult:
+    rule = next(r for r in load_rules() if r.id == "customers.key_unique_per_day")
+    return RuleResult(rule, "ingest_date 2026-01-05", 19, 1, False, "broken", NOW)
 
 
 def test_landing_to_raw_metrics() -> None:

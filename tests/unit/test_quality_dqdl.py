@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from energy_lake.etl.quality import dqdl as quality_dqdl
-from energy_lake.etl.quality import rules as quality
+from energy_lake.etl.quality.evaluate import evaluate_rows, evaluate_volume, ingest_age_hours
+from energy_lake.etl.quality.results import RATE
+from energy_lake.etl.quality.rules import Rule, load_rules
 from energy_lake.scripts.docs.data_quality import render as render_doc
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,7 +32,7 @@ def test_generated_files_are_current() -> None:
 
 def test_one_ruleset_per_table_holding_every_rule_in_order() -> None:
     sets = json.loads((quality_dqdl.DQDL_DIR / "rulesets.json").read_text(encoding="utf-8"))
-    rules = quality.load_rules()
+    rules = load_rules()
     assert sorted(sets) == sorted({r.table for r in rules})
     for table, entry in sets.items():
         expected = [r for r in rules if r.table == table]
@@ -45,8 +47,8 @@ def _quoted(text: str) -> list[str]:
     return re.findall(r'"([^"]*)"', text)
 
 
-@pytest.mark.parametrize("rule", quality.load_rules(), ids=lambda r: r.id)
-def test_each_rule_renders_its_check_columns_and_threshold(rule: quality.Rule) -> None:
+@pytest.mark.parametrize("rule", load_rules(), ids=lambda r: r.id)
+def test_each_rule_renders_its_check_columns_and_threshold(rule: Rule) -> None:
     dqdl = quality_dqdl.render_rule(rule)
     where = [rule.where] if rule.where else []
     if rule.check == "unique":
@@ -92,7 +94,7 @@ def _sql_value(spark: Any, sql: str, primary: Any, lookups: dict[str, Any] | Non
 
 @pytest.mark.spark
 def test_satisfies_sql_gives_the_local_pass_rate(spark: Any) -> None:
-    rules = [r for r in quality.load_rules() if r.check == "satisfies"]
+    rules = [r for r in load_rules() if r.check == "satisfies"]
     schema = "transaction_type string, energy_type string, counterparty_key string, counterparty_status string"
     trades = spark.createDataFrame(
         [
@@ -106,7 +108,7 @@ def test_satisfies_sql_gives_the_local_pass_rate(spark: Any) -> None:
     )
     providers = spark.createDataFrame([("eolo", "wind"), ("hidro", "hydro")], "provider_key string, energy_type string")
     lookups = {"transform.providers": providers}
-    local = quality.evaluate_rows(rules, trades, lookups=lookups)
+    local = evaluate_rows(rules, trades, lookups=lookups)
     assert [(r.rule.id, r.violations) for r in local] == [
         ("transactions.buy_counterparty_is_provider", 1),
         ("transactions.sell_counterparty_is_customer", 1),
@@ -114,28 +116,28 @@ def test_satisfies_sql_gives_the_local_pass_rate(spark: Any) -> None:
     ]
     for rule, result in zip(rules, local, strict=True):
         share = _sql_value(spark, quality_dqdl.satisfies_sql(rule), trades, {"lookup_providers": providers})
-        assert share.quantize(quality.RATE) == result.pass_rate == Decimal("0.800000")
+        assert share.quantize(RATE) == result.pass_rate == Decimal("0.800000")
 
 
 @pytest.mark.spark
 def test_volume_and_freshness_sql_agree_with_the_local_evaluation(spark: Any) -> None:
-    rule = next(r for r in quality.load_rules() if r.id == "transactions.volume_anomaly")
+    rule = next(r for r in load_rules() if r.id == "transactions.volume_anomaly")
     days = {date(2026, 1, d): 4 for d in range(1, 5)}
     for newest_rows, verdict in ((1, "warn"), (4, "pass")):
         counts = {**days, date(2026, 1, 5): newest_rows}
         raw = spark.createDataFrame([(d,) for d, n in counts.items() for _ in range(n)], "ingest_date date")
         ratio = _sql_value(spark, quality_dqdl.volume_sql(rule), raw)
         assert ratio == Decimal(newest_rows) / 4
-        local = quality.evaluate_volume(rule, counts, [date(2026, 1, 5)])
+        local = evaluate_volume(rule, counts, [date(2026, 1, 5)])
         glue_passes = rule.param("min_ratio") <= ratio <= rule.param("max_ratio")
         assert local.outcome == verdict and (local.outcome == "pass") == glue_passes
     young = spark.createDataFrame([(date(2026, 1, 4),), (date(2026, 1, 5),)], "ingest_date date")
     assert _sql_value(spark, quality_dqdl.volume_sql(rule), young) == 1  # too little history: not judged
 
-    fresh = next(r for r in quality.load_rules() if r.id == "transactions.freshness")
+    fresh = next(r for r in load_rules() if r.id == "transactions.freshness")
     yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
     hours = _sql_value(
         spark, quality_dqdl.freshness_sql(fresh), spark.createDataFrame([(yesterday,)], "ingest_date date")
     )
-    expected = quality.ingest_age_hours(yesterday, datetime.now(UTC))
+    expected = ingest_age_hours(yesterday, datetime.now(UTC))
     assert expected is not None and abs(hours - expected) < Decimal("0.1")

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from energy_lake.etl.model.contracts import load_contract
-from energy_lake.etl.quality import rules as quality
+from energy_lake.etl.quality.evaluate import evaluate_freshness, evaluate_rows, evaluate_volume, ingest_age_hours
+from energy_lake.etl.quality.results import QualityLog, RuleResult, results_frame, results_schema
+from energy_lake.etl.quality.rules import Rule, load_rules
 
 pytestmark = pytest.mark.spark
 
@@ -17,17 +19,17 @@ D1, D2 = date(2026, 1, 5), date(2026, 1, 6)
 NOW = datetime(2026, 1, 7, 12, 0, tzinfo=UTC)
 
 
-def rule(rule_id: str) -> quality.Rule:
-    return next(r for r in quality.load_rules() if r.id == rule_id)
+def rule(rule_id: str) -> Rule:
+    return next(r for r in load_rules() if r.id == rule_id)
 
 
-def one(rules: list[quality.Rule], df: Any, **kwargs: Any) -> quality.RuleResult:
-    (result,) = quality.evaluate_rows(rules, df, now=NOW, **kwargs)
+def one(rules: list[Rule], df: Any, **kwargs: Any) -> RuleResult:
+    (result,) = evaluate_rows(rules, df, now=NOW, **kwargs)
     return result
 
 
 def test_rules_are_derived_from_the_contracts() -> None:
-    got = [(r.id, r.table, r.check, r.severity, r.columns) for r in quality.load_rules()]
+    got = [(r.id, r.table, r.check, r.severity, r.columns) for r in load_rules()]
     expected = []
     for entity in ("providers", "customers", "transactions"):
         c = load_contract(entity)
@@ -53,8 +55,8 @@ def test_rules_are_derived_from_the_contracts() -> None:
     assert rule("transactions.key_unique_per_day").where == "transaction_id IS NOT NULL"
     assert rule("providers.key_unique_per_day").where is None
     assert rule("customers.id_type_allowed").allowed == ("CC", "CE", "NIT", "TI", "PA")
-    assert {r.hop for r in quality.load_rules() if r.zone == "raw"} == {"raw_to_transform"}
-    assert {r.hop for r in quality.load_rules() if r.zone == "transform"} == {"transform_to_analytics"}
+    assert {r.hop for r in load_rules() if r.zone == "raw"} == {"raw_to_transform"}
+    assert {r.hop for r in load_rules() if r.zone == "transform"} == {"transform_to_analytics"}
 
 
 def test_key_unique_per_day_ignores_missing_ids_and_other_days(spark: Any) -> None:
@@ -137,7 +139,7 @@ def test_referential_integrity_per_side(spark: Any) -> None:
         ],
         TX,
     )
-    b, s = quality.evaluate_rows([buy, sell], df, now=NOW)
+    b, s = evaluate_rows([buy, sell], df, now=NOW)
     assert (b.rows, b.violations, b.outcome) == (3, 0, "pass")
     assert (s.rows, s.violations, s.outcome) == (3, 2, "warn")
     unknown_provider = spark.createDataFrame([trade(counterparty_status="unresolved")], TX)
@@ -166,35 +168,35 @@ def test_buy_energy_matches_its_provider(spark: Any) -> None:
 def test_volume_anomaly() -> None:
     r = rule("transactions.volume_anomaly")
     history = {date(2026, 1, d): 100 for d in range(1, 5)}
-    normal = quality.evaluate_volume(r, {**history, D1: 120}, [D1], NOW)
+    normal = evaluate_volume(r, {**history, D1: 120}, [D1], NOW)
     assert (normal.rows, normal.violations, normal.outcome) == (1, 0, "pass")
     assert normal.message == "ok: 2026-01-05: 120 rows = 1.20x the average 100.0000"
-    low = quality.evaluate_volume(r, {**history, D1: 40}, [D1], NOW)
+    low = evaluate_volume(r, {**history, D1: 40}, [D1], NOW)
     assert (low.violations, low.outcome) == (1, "warn")
     assert low.message == "broken: 2026-01-05: 40 rows = 0.40x the average 100.0000 OUT OF BAND"
-    high = quality.evaluate_volume(r, {**history, D1: 201, D2: 150}, [D1, D2], NOW)
+    high = evaluate_volume(r, {**history, D1: 201, D2: 150}, [D1, D2], NOW)
     assert (high.rows, high.violations, high.outcome) == (2, 1, "warn")  # D2 averages 5 days incl. D1: 140.2
-    young = quality.evaluate_volume(r, {date(2026, 1, 4): 100, D1: 1}, [D1], NOW)
+    young = evaluate_volume(r, {date(2026, 1, 4): 100, D1: 1}, [D1], NOW)
     assert (young.violations, young.outcome) == (0, "pass")
     assert young.message == "ok: 2026-01-05: 1 rows, not judged (1 earlier days)"
 
 
 def test_freshness() -> None:
     r = rule("providers.freshness")
-    fresh = quality.evaluate_freshness(r, D2, NOW)  # 36 h after 2026-01-06 00:00
+    fresh = evaluate_freshness(r, D2, NOW)  # 36 h after 2026-01-06 00:00
     assert (fresh.outcome, fresh.message) == ("pass", "ok: newest ingest date 2026-01-06 is 36.00 h old (at most 48 h)")
-    stale = quality.evaluate_freshness(r, D1, NOW)
+    stale = evaluate_freshness(r, D1, NOW)
     assert (stale.violations, stale.outcome) == (1, "warn")
-    none = quality.evaluate_freshness(r, None, NOW)
+    none = evaluate_freshness(r, None, NOW)
     assert (none.outcome, none.message) == ("warn", "broken: the feed has no rows in the lake")
-    assert quality.ingest_age_hours(D2, NOW) == Decimal("36.00")
+    assert ingest_age_hours(D2, NOW) == Decimal("36.00")
 
 
 def test_results_table_rows_and_summary(spark: Any) -> None:
     r = rule("transactions.energy_type_allowed")
     result = one([r], spark.createDataFrame([trade(energy_type="solar")], TX))
-    frame = quality.results_frame(spark, [result], "r1")
-    assert frame.schema == quality.results_schema()
+    frame = results_frame(spark, [result], "r1")
+    assert frame.schema == results_schema()
     row = frame.collect()[0].asDict()
     assert row == {
         "rule": "transactions.energy_type_allowed",
@@ -213,7 +215,7 @@ def test_results_table_rows_and_summary(spark: Any) -> None:
         "evaluated_at": datetime(2026, 1, 7, 12, 0),
         "run_id": "r1",
     }
-    log = quality.QualityLog([result])
+    log = QualityLog([result])
     message = log.stop("transactions", "transform_to_analytics", [result], "the analytics marts")
     assert message == (
         "transactions: transform -> analytics stopped by transactions.energy_type_allowed "

@@ -14,7 +14,7 @@ from functools import cache
 
 from energy_lake.etl.model.contracts import all_contracts, lake_conventions, load_marts, read_yaml
 from energy_lake.etl.model.schemas import mart_schema, quarantine_schema, raw_schema, state_schema, transform_schema
-from energy_lake.etl.quality.rules import RESULTS_TABLE, results_schema
+from energy_lake.etl.quality.results import RESULTS_TABLE, results_schema
 
 GENERAL, RESTRICTED = "general", "restricted"
 QUARANTINE = "raw.quarantine"

@@ -18,7 +18,8 @@ from typing import Any
 from energy_lake.etl.jobs import metric_names as M
 from energy_lake.etl.lake.state import StateSnapshot
 from energy_lake.etl.model.contracts import ENTITIES
-from energy_lake.etl.quality.rules import PASS, RuleResult, ingest_age_hours
+from energy_lake.etl.quality.evaluate import ingest_age_hours
+from energy_lake.etl.quality.results import PASS, RuleResult
 from energy_lake.utils.logging import Logger
 
 COUNT, SECONDS, NONE = "Count", "Seconds", "None"

@@ -13,13 +13,10 @@ from pyspark.sql import SparkSession
 
 from energy_lake.etl.jobs import metrics
 from energy_lake.etl.jobs.args import DATABASE_ARGUMENTS
-from energy_lake.etl.jobs.hops import (
-    RunContext,
-    flush_quality,
-    landing_to_raw,
-    raw_to_transform,
-    transform_to_analytics,
-)
+from energy_lake.etl.jobs.build_analytics import transform_to_analytics
+from energy_lake.etl.jobs.build_raw import landing_to_raw
+from energy_lake.etl.jobs.build_transform import raw_to_transform
+from energy_lake.etl.jobs.context import RunContext, flush_quality
 from energy_lake.etl.jobs.pii_key import local_key, ssm_key
 from energy_lake.etl.jobs.session import lake_session
 from energy_lake.etl.lake import manifest

@@ -33,7 +33,7 @@ from energy_lake.etl.model.schemas import (
     state_schema,
     transform_schema,
 )
-from energy_lake.etl.quality.rules import RESULTS_PARTITION, RESULTS_TABLE, results_schema
+from energy_lake.etl.quality.results import RESULTS_PARTITION, RESULTS_TABLE, results_schema
 
 QUARANTINE = "raw.quarantine"
 INGEST_LOG = "raw.ingest_log"

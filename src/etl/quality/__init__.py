@@ -1,4 +1,6 @@
-"""Dataset-level data quality: the rules derived from the contracts, evaluated with cuallee, and their DQDL rendering.
+"""Dataset-level data quality: the rules derived from the contracts (``rules``), their results (``results``), their
+evaluation with cuallee (``evaluate``) and their DQDL rendering (``dqdl``); inside the room ``rules`` < ``results``
+< ``evaluate``, and ``dqdl`` reads ``rules`` and ``results``.
 
 May import ``model`` only.
 """

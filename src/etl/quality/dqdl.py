@@ -25,7 +25,8 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from energy_lake.etl.quality.rules import RESULT_COLUMNS, RESULTS_PARTITION_COLUMN, RESULTS_TABLE, Rule, load_rules
+from energy_lake.etl.quality.results import RESULT_COLUMNS, RESULTS_PARTITION_COLUMN, RESULTS_TABLE
+from energy_lake.etl.quality.rules import Rule, load_rules
 
 VOLUME_SQL = Template(
     "WITH d AS (SELECT ingest_date, COUNT(*) AS n FROM primary GROUP BY ingest_date), "
