@@ -25,6 +25,7 @@ from energy_lake.etl.transforms import analytics
 
 
 def transform_to_analytics(ctx: RunContext) -> dict[str, Any]:
+    ctx.step("analytics", "transactions")
     snapshot = ctx.state.snapshot()
     source = snapshot.table("transform.transactions")
     forced = {raw_partition_id(d) for d in ctx.reprocess}
@@ -48,6 +49,7 @@ def transform_to_analytics(ctx: RunContext) -> dict[str, Any]:
         tx_ok = gate(ctx, TRANSFORM_GATE, "transactions", checks, "the analytics marts")
     for mart in daily:
         target, wanted, todo = todo_by_mart[mart.name]
+        ctx.step("analytics", mart.name)
         if not todo or not tx_ok:
             results[mart.name] = {"rows": target.rows, "rebuilt": False, **({} if tx_ok else {"stopped": True})}
             continue
@@ -57,6 +59,7 @@ def transform_to_analytics(ctx: RunContext) -> dict[str, Any]:
         built.append(target.with_partitions(parts))
         changed[target.name] = todo
         results[mart.name] = {"rows": built[-1].rows, "rebuilt": True, "dates": len(todo)}
+    ctx.step("analytics", "lifetime summaries")
     for table in _summaries(ctx, snapshot, results, tx_ok):
         built.append(table)
         changed[table.name] = [""]

@@ -34,6 +34,7 @@ def landing_to_raw(ctx: RunContext) -> dict[str, Any]:
 
 
 def _ingest_entity(ctx: RunContext, entity: str) -> dict[str, Any]:
+    ctx.step("raw", entity)
     contract = load_contract(entity)
     snapshot = ctx.state.snapshot()
     plan = plan_entity(ctx.storage, ctx.lake.landing, entity, snapshot.ingested_files(entity), set(ctx.reprocess))

@@ -38,6 +38,7 @@ def raw_to_transform(ctx: RunContext) -> dict[str, Any]:
 
 
 def _transform_dimension(ctx: RunContext, entity: str, pads: DataFrame) -> dict[str, Any]:
+    ctx.step("transform", entity)
     contract = load_contract(entity)
     snapshot = ctx.state.snapshot()
     source = snapshot.table(f"raw.{entity}")
@@ -74,6 +75,7 @@ def _transform_dimension(ctx: RunContext, entity: str, pads: DataFrame) -> dict[
 
 
 def _transform_transactions(ctx: RunContext, pads: DataFrame) -> dict[str, Any]:
+    ctx.step("transform", "transactions")
     contract = load_contract("transactions")
     snapshot = ctx.state.snapshot()
     source = snapshot.table("raw.transactions")

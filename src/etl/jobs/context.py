@@ -48,6 +48,8 @@ class RunContext:
     reprocess: frozenset[str] = frozenset()
     # Called after each hop's state is recorded to show the run is alive (extends the lake lock).
     heartbeat: Callable[[], None] | None = None
+    # Called with (hop, entity or table) when a hop starts on it: the terminal's progress line (cli.progress).
+    on_step: Callable[[str, str], None] | None = None
     # Data quality results of this run and the promotions they stopped (written by flush_quality).
     quality: QualityLog = field(default_factory=QualityLog)
     tables: LakeTables = field(init=False)
@@ -67,6 +69,10 @@ class RunContext:
     def record_builds(self, built: list[Table], changed: dict[str, list[str]]) -> None:
         self.state.record_builds(built, changed)
         self.alive()
+
+    def step(self, hop: str, name: str) -> None:
+        if self.on_step is not None:
+            self.on_step(hop, name)
 
     def alive(self) -> None:
         if self.heartbeat is not None:
