@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ import sqlglot
 from energy_lake.cli.local_athena import LocalAthena, PermissionDenied
 from energy_lake.cli.run import run_pipeline
 from tests import lake_tables
+from tests.golden import sample_lake
 from tests.lake_content import TABLES, business_content
 
 REPO = Path(__file__).resolve().parents[2]
@@ -243,6 +244,18 @@ def test_analyst_sees_no_personal_data(lake: Path) -> None:
     engineer = LocalAthena(str(lake), "data_engineer")
     names = [r[0] for r in engineer.query("SELECT customer_name FROM transform.customers").rows]
     assert names and all(n.startswith("tok_") for n in names)  # tokens even for engineers
+
+
+def test_every_table_holds_what_was_recorded(lake: Path) -> None:
+    """Each table, every column, both ways, against tests/golden/sample_lake.json (issue 15: a faster pipeline
+    holds the same rows). Before the re-run test below, which adds quality results."""
+    got, want = sample_lake.content(lake), sample_lake.recorded()
+    assert sorted(got) == sorted(want)
+    for table in want:
+        missing = Counter(map(tuple, want[table])) - Counter(map(tuple, got[table]))
+        added = Counter(map(tuple, got[table])) - Counter(map(tuple, want[table]))
+        assert not missing and not added, f"{table}: missing {sorted(missing)[:3]}, added {sorted(added)[:3]}"
+    assert sum(len(rows) for rows in want.values()) == 273
 
 
 def test_rerun_and_reprocess_change_nothing(spark: Any, lake: Path) -> None:
