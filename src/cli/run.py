@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
+from energy_lake.cli.progress import Progress
 from energy_lake.etl.jobs import metrics
 from energy_lake.etl.jobs.build_analytics import transform_to_analytics
 from energy_lake.etl.jobs.build_raw import landing_to_raw
@@ -51,6 +52,7 @@ def run_pipeline(
     storage = LocalStorage()
     run_id = manifest.new_run_id()
     started = datetime.now(UTC)
+    run_clock = time.monotonic()
     print(f"run {run_id}: landing {lake.landing} -> lake {Path(lake_dir).resolve()}")
     # The lock comes first: a run refused because another holds the lake leaves nothing behind.
     with LakeLock(storage, lake.state, run_id) as lock, _open_log(lake.state, run_id) as log_file:
@@ -63,43 +65,60 @@ def run_pipeline(
 
         spark = lake_session(local_session(), lake)
         log.info("spark ready", seconds=round(time.monotonic() - clock, 1))
-        ctx = RunContext(spark, lake, storage, run_id, log, local_key(lake.state), forced, heartbeat=lock.refresh)
-        transform_stats = analytics_stats = None
-        seconds: dict[str, Decimal] = {}
+        # On a terminal, a live status line under the log lines (cli.progress); elsewhere `out` is stdout itself.
+        with Progress.for_stream(sys.stdout, spark.sparkContext.statusTracker(), started=run_clock) as progress:
+            out = log.human_stream = progress.stream
+            ctx = RunContext(
+                spark,
+                lake,
+                storage,
+                run_id,
+                log,
+                local_key(lake.state),
+                forced,
+                heartbeat=lock.refresh,
+                on_step=progress.step,
+            )
+            transform_stats = analytics_stats = None
+            seconds: dict[str, Decimal] = {}
 
-        def timed(job: str, hop: Callable[[RunContext], dict[str, Any]]) -> dict[str, Any]:
-            clock = time.monotonic()
-            result = hop(ctx)
-            seconds[job] = Decimal(str(round(time.monotonic() - clock, 1)))
-            return result
+            def timed(job: str, step: str, hop: Callable[[RunContext], dict[str, Any]]) -> dict[str, Any]:
+                progress.step(step, "")
+                clock = time.monotonic()
+                result = hop(ctx)
+                seconds[job] = Decimal(str(round(time.monotonic() - clock, 1)))
+                return result
 
-        print("landing -> raw")
-        raw_stats = timed("landing_to_raw", landing_to_raw)
-        ages = metrics.latest_ingest_ages(ctx.state.snapshot(), datetime.now(UTC))
-        if through in ("transform", "analytics"):
-            print("raw -> transform")
-            transform_stats = timed("raw_to_transform", raw_to_transform)
-        if through == "analytics":
-            print("transform -> analytics")
-            analytics_stats = timed("transform_to_analytics", transform_to_analytics)
-        flush_quality(ctx)
-        doc = manifest.build(
-            run_id, started, raw_stats, transform_stats, analytics_stats, quality=ctx.quality.summary()
-        )
-        data: list[metrics.Datum] = []
-        for job, stats in (
-            ("landing_to_raw", raw_stats),
-            ("raw_to_transform", transform_stats),
-            ("transform_to_analytics", analytics_stats),
-        ):
-            if stats is not None:
-                job_ages = ages if job == "landing_to_raw" else None
-                data += metrics.hop_metrics(
-                    job, "local", stats, ctx.quality.results, seconds[job], job_ages, ctx.quality.stopped
-                )
-        doc["metrics"] = [d.to_json() for d in data]
-        metrics.log_metrics(log, data)
-        where = manifest.write(storage, lake.state, doc)
+            print("landing -> raw", file=out)
+            raw_stats = timed("landing_to_raw", "raw", landing_to_raw)
+            ages = metrics.latest_ingest_ages(ctx.state.snapshot(), datetime.now(UTC))
+            if through in ("transform", "analytics"):
+                print("raw -> transform", file=out)
+                transform_stats = timed("raw_to_transform", "transform", raw_to_transform)
+            if through == "analytics":
+                print("transform -> analytics", file=out)
+                analytics_stats = timed("transform_to_analytics", "analytics", transform_to_analytics)
+            progress.step("quality", "results")
+            flush_quality(ctx)
+            doc = manifest.build(
+                run_id, started, raw_stats, transform_stats, analytics_stats, quality=ctx.quality.summary()
+            )
+            data: list[metrics.Datum] = []
+            for job, stats in (
+                ("landing_to_raw", raw_stats),
+                ("raw_to_transform", transform_stats),
+                ("transform_to_analytics", analytics_stats),
+            ):
+                if stats is not None:
+                    job_ages = ages if job == "landing_to_raw" else None
+                    data += metrics.hop_metrics(
+                        job, "local", stats, ctx.quality.results, seconds[job], job_ages, ctx.quality.stopped
+                    )
+            doc["metrics"] = [d.to_json() for d in data]
+            metrics.log_metrics(log, data)
+            progress.step("manifest", "")
+            where = manifest.write(storage, lake.state, doc)
+        log.human_stream = sys.stdout
     if summary_json:
         Path(summary_json).parent.mkdir(parents=True, exist_ok=True)
         Path(summary_json).write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
