@@ -8,7 +8,7 @@ LAKE ?= lake
 # Re-install when any dependency file changes.
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-glue.txt requirements-dev.txt pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
 
-.PHONY: help setup java run test lint fmt bench fuzz clean glue-env glue-build
+.PHONY: help setup java run test lint fmt bench bench-sample fuzz clean glue-env glue-build
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -54,13 +54,16 @@ fmt: setup ## Fix what the linters can fix
 	$(VENV)/bin/ruff check --fix src tests bench
 	$(VENV)/bin/ruff format src tests bench
 
-bench: setup ## Benchmarks (not part of make test)
-	$(PY) bench/run_bench.py
+bench: setup ## Benchmarks (not part of make test): sample feeds, then 5M trades against DuckDB and bare Spark
+	$(PY) bench/run_bench.py $(BENCH_ARGS)
+
+bench-sample: setup ## The sample-feeds figure of make bench alone (what make run waits for), about a minute
+	$(PY) bench/run_bench.py --sample-only
 
 FUZZ_FEEDS ?= 1000
-fuzz: setup ## Hostile-feed property tests over FUZZ_FEEDS (1000) generated feeds (not part of make test; ~26 min)
-	HYPOTHESIS_PROFILE=fuzz FUZZ_FEEDS=$(FUZZ_FEEDS) $(PY) -m pytest -q -p no:cacheprovider \
-		tests/property/test_generated_feeds.py
+fuzz: setup ## The thorough profiles (not part of make test; ~30 min): hostile feeds over FUZZ_FEEDS (1000), a kill at every crash point
+	HYPOTHESIS_PROFILE=fuzz FUZZ_FEEDS=$(FUZZ_FEEDS) ENERGY_LAKE_THOROUGH=1 $(PY) -m pytest -q -p no:cacheprovider \
+		tests/property/test_generated_feeds.py tests/integration/test_crash_consistency.py
 
 # The Glue job environment the tests run the jobs in: exactly AWS Glue 5.1's Python packages (the list AWS
 # publishes, in ../shared) plus Glue's Spark (pyspark as pinned in requirements.txt), none of this project's.

@@ -21,7 +21,7 @@ def read(spark: Any, lake: Path, table: str, partitions: list[str] | None = None
 
 
 def state(spark: Any, lake: Path) -> StateSnapshot:
-    return StateSnapshot(tables(spark, lake))
+    return StateSnapshot.read(tables(spark, lake))
 
 
 def snapshots(spark: Any, lake: Path) -> dict[str, int]:

@@ -1,4 +1,5 @@
-"""The dev environment planned and applied against moto, once per test session.
+"""What several integration files share, built once per test session: the dev environment planned and applied
+against moto, and the lake the sample feeds build (``sample_lake``, for tests that only read it).
 
 ``deployment`` costs a plan and an apply (about two minutes), so every file that needs the planned or
 applied environment shares this one: ``test_policies_evaluated.py`` (the policies evaluated against the
@@ -180,3 +181,25 @@ def prod_plan(deployment: Deployment) -> dict[str, Any]:
         directory, "plan", "-input=false", "-out=prod.tfplan", *settings_override(directory, **TEST_SETTINGS)
     )
     return deployment.terraform.json(directory, "show", "prod.tfplan")
+
+
+# ---------------------------------------------------------------- the sample lake, once per session
+
+
+@pytest.fixture(scope="session")
+def sample_lake(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``data/landing`` run through every hop once, for the tests that only read a lake (its run manifest
+    beside it, ``manifest.json``). Read-only: a test that writes to a lake builds its own."""
+    from energy_lake.cli.run import run_pipeline
+
+    root = tmp_path_factory.mktemp("sample-lake")
+    landing = Path(__file__).resolve().parents[2] / "data" / "landing"
+    code = run_pipeline(
+        lake_dir=str(root / "lake"),
+        landing_dir=str(landing),
+        through="analytics",
+        reprocess=[],
+        summary_json=str(root / "manifest.json"),
+    )
+    assert code == 0
+    return root / "lake"

@@ -131,10 +131,11 @@ def _table_rows(spark: Any, lake: Path, table: str, entity: str) -> list[Any]:
 
 
 @pytest.fixture(scope="module")
-def sample_run(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """Per entity: its run-manifest section, quarantine rows and raw rows, from one run over data/landing."""
-    lake = tmp_path_factory.mktemp("samples") / "lake"
-    doc = _run_raw(LANDING, lake)
+def sample_run(spark: Any, sample_lake: Path) -> dict[str, dict[str, Any]]:
+    """Per entity: its run-manifest section, quarantine rows and raw rows, from the session's run over
+    data/landing (``conftest.sample_lake``)."""
+    lake = sample_lake
+    doc: dict[str, Any] = json.loads((lake.parent / "manifest.json").read_text("utf-8"))
     return {
         entity: {
             "stats": doc["entities"][entity],

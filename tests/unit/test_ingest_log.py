@@ -53,7 +53,8 @@ def test_an_ingest_log_given_the_column_by_the_runbook_is_read_and_written_by_na
         [IngestedFile("providers", "2026-01-06", NEW, sha, "etag-b", None, 4, 1, 1, 0)],
         "r1",
     )
-    assert state.snapshot().ingested_files("providers") == {
+    assert state.snapshot().ingested_files("providers") == LakeState(tables).snapshot().ingested_files("providers")
+    assert LakeState(tables).snapshot().ingested_files("providers") == {
         OLD: {"fingerprint": ETAG, "storage_version": None, "duplicate_of": None},
         NEW: {"fingerprint": sha, "storage_version": "etag-b", "duplicate_of": None},
     }

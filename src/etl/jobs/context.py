@@ -67,7 +67,7 @@ class RunContext:
         return {pid: Partition(self.run_id, rows[pid], inputs.get(pid, {})) for pid in pids}
 
     def record_builds(self, built: list[Table], changed: dict[str, list[str]]) -> None:
-        self.state.record_builds(built, changed)
+        self.state.record_builds(built, changed, self.run_id)
         self.alive()
 
     def step(self, hop: str, name: str) -> None:

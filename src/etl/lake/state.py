@@ -17,8 +17,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pyspark.sql import Row
-
 from energy_lake.etl.lake.tables import BUILD_LOG, INGEST_LOG, QUARANTINE, LakeTables, partition_id, specs
 
 
@@ -63,52 +61,84 @@ class IngestedFile:
 
 
 class LakeState:
-    """Reads the state tables once per snapshot, and records what a hop built."""
+    """The state tables read once, kept current in memory as the hop records what it built.
+
+    Each record replaces the state rows it changes in one commit (an overwrite of the entity's partition
+    of the ingest log, of the whole small build log) and the same rows in memory, so a run reads the
+    state tables once, not once per entity and hop: the lake lock (``lock.py``) keeps any other writer out.
+    """
 
     def __init__(self, tables: LakeTables) -> None:
         self.tables = tables
+        self._ingest: list[dict[str, Any]] | None = None
+        self._builds: dict[tuple[str, str], dict[str, Any]] | None = None
 
     def snapshot(self) -> StateSnapshot:
-        return StateSnapshot(self.tables)
+        """The state as this run knows it: what it read, with what it has recorded since."""
+        ingest, builds = self._rows()
+        return StateSnapshot(ingest, list(builds.values()))
+
+    def _rows(self) -> tuple[list[dict[str, Any]], dict[tuple[str, str], dict[str, Any]]]:
+        if self._ingest is None:
+            self._ingest = [r.asDict() for r in self.tables.read(INGEST_LOG).collect()]
+        if self._builds is None:
+            self._builds = {
+                (r["table_name"], r["partition_id"]): r.asDict() for r in self.tables.read(BUILD_LOG).collect()
+            }
+        return self._ingest, self._builds
 
     def record_ingest(self, entity: str, dates: Iterable[str], files: list[IngestedFile], run_id: str) -> None:
         """The raw partitions of ``dates`` now hold exactly ``files``: the commit that marks them ingested."""
+        ingest, _ = self._rows()
         now = _now()
-        rows = [
-            (
-                f.entity,
-                date.fromisoformat(f.ingest_date),
-                f.source_file,
-                f.fingerprint,
-                f.storage_version,
-                f.duplicate_of,
-                f.size_bytes,
-                f.rows_read,
-                f.rows_valid,
-                f.rows_quarantined,
-                run_id,
-                now,
-            )
+        days = {date.fromisoformat(d) for d in dates}
+        new = [
+            {
+                "entity": f.entity,
+                "ingest_date": date.fromisoformat(f.ingest_date),
+                "source_file": f.source_file,
+                "fingerprint": f.fingerprint,
+                "storage_version": f.storage_version,
+                "duplicate_of": f.duplicate_of,
+                "size_bytes": f.size_bytes,
+                "rows_read": f.rows_read,
+                "rows_valid": f.rows_valid,
+                "rows_quarantined": f.rows_quarantined,
+                "run_id": run_id,
+                "committed_at": now,
+            }
             for f in files
         ]
-        spec = specs()[INGEST_LOG]
-        df = self.tables.spark.createDataFrame(rows, spec.schema)
-        days = ", ".join(f"DATE '{date.fromisoformat(d).isoformat()}'" for d in sorted(dates))
-        # entity is a contract name and the dates parsed ISO dates: nothing from file contents.
-        where = f"t.entity = '{entity}' AND t.ingest_date IN ({days})" if days else "false"
-        self.tables.merge_state(INGEST_LOG, df, ("entity", "source_file"), where)
+        # The entity's other dates are kept as read; a file gone from a re-read date leaves the log with it.
+        kept = [r for r in ingest if r["entity"] == entity and r["ingest_date"] not in days]
+        self._replace(INGEST_LOG, [*kept, *new], [partition_id({"entity": entity})], run_id)
+        self._ingest = [r for r in ingest if r["entity"] != entity] + kept + new
 
-    def record_builds(self, built: list[Table], changed: dict[str, list[str]]) -> None:
+    def record_builds(self, built: list[Table], changed: dict[str, list[str]], run_id: str) -> None:
         """Record the ``changed`` partitions of each table in ``built`` (one commit for all of them)."""
+        _, current = self._rows()
         now = _now()
-        rows = [
-            (t.name, pid, t.partitions[pid].run_id, t.partitions[pid].rows, t.partitions[pid].inputs, now)
+        rows = {
+            (t.name, pid): {
+                "table_name": t.name,
+                "partition_id": pid,
+                "run_id": t.partitions[pid].run_id,
+                "rows": t.partitions[pid].rows,
+                "built_from": t.partitions[pid].inputs,
+                "committed_at": now,
+            }
             for t in built
             for pid in changed[t.name]
-        ]
+        }
         if rows:
-            df = self.tables.spark.createDataFrame(rows, specs()[BUILD_LOG].schema)
-            self.tables.merge_state(BUILD_LOG, df, ("table_name", "partition_id"))
+            builds = {**current, **rows}
+            self._replace(BUILD_LOG, list(builds.values()), [""], run_id)
+            self._builds = builds
+
+    def _replace(self, name: str, rows: list[dict[str, Any]], pids: list[str], run_id: str) -> None:
+        schema = specs()[name].schema
+        df = self.tables.spark.createDataFrame([tuple(r[f.name] for f in schema.fields) for r in rows], schema)
+        self.tables.overwrite(name, df, pids, run_id)
 
 
 def _now() -> datetime:
@@ -116,17 +146,17 @@ def _now() -> datetime:
 
 
 class StateSnapshot:
-    """The state as of one read: every raw, quarantine and built table's partitions and versions."""
+    """The state at one moment: every raw, quarantine and built table's partitions and versions."""
 
-    def __init__(self, tables: LakeTables) -> None:
-        self.tables = tables
-        self._ingest: list[Row] | None = None
+    def __init__(self, ingest: list[dict[str, Any]], builds: list[dict[str, Any]]) -> None:
+        self._ingest = ingest
+        self._build_rows = builds
         self._builds: dict[str, Table] | None = None
 
-    def _ingest_rows(self) -> list[Row]:
-        if self._ingest is None:
-            self._ingest = self.tables.read(INGEST_LOG).collect()
-        return self._ingest
+    @classmethod
+    def read(cls, tables: LakeTables) -> StateSnapshot:
+        """The state as the tables hold it now."""
+        return LakeState(tables).snapshot()
 
     def ingested_files(self, entity: str) -> dict[str, dict[str, Any]]:
         """source_file -> {"fingerprint", "storage_version", "duplicate_of"} of every file in the entity's current
@@ -137,7 +167,7 @@ class StateSnapshot:
                 "storage_version": r["storage_version"],
                 "duplicate_of": r["duplicate_of"],
             }
-            for r in self._ingest_rows()
+            for r in self._ingest
             if r["entity"] == entity
         }
 
@@ -148,7 +178,7 @@ class StateSnapshot:
             return self._from_ingest(name, name.split(".", 1)[1])
         if self._builds is None:
             self._builds = {}
-            for r in self.tables.read(BUILD_LOG).collect():
+            for r in self._build_rows:
                 table = self._builds.setdefault(
                     r["table_name"], Table(r["table_name"], specs()[r["table_name"]].partition_by)
                 )
@@ -160,7 +190,7 @@ class StateSnapshot:
     def _from_ingest(self, name: str, entity: str | None) -> Table:
         """Raw tables (rows valid) or the quarantine (rows quarantined) per ingest date, from the ingest log."""
         parts: dict[str, Partition] = {}
-        for r in self._ingest_rows():
+        for r in self._ingest:
             if entity is not None and r["entity"] != entity:
                 continue
             day = r["ingest_date"].isoformat()

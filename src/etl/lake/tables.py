@@ -3,7 +3,8 @@
 A write replaces whole partitions in one Iceberg commit (``overwrite`` with a filter on the partition
 columns: the partitions the plan names, emptied when the new rows hold none of them), so a reader
 sees a partition before or after a write, never half of it, and a redo gives the same table. The
-state tables, which are small and keyed by row, are merged instead (``merge_state``).
+small state tables are written the same way (``state.LakeState``: an entity's partition of the ingest
+log, the whole build log).
 Transforms never see this module: they get DataFrames and return DataFrames.
 """
 
@@ -236,26 +237,6 @@ class LakeTables:
         self._commit(name, lambda: writer.overwrite(where))
         failpoint(f"after_commit:{name}")
         return self._written(name, spec, partitions)
-
-    def merge_state(self, name: str, df: DataFrame, keys: Sequence[str], delete_where: str | None = None) -> None:
-        """Upsert rows of a state table by ``keys`` in one commit.
-
-        Target rows matching the SQL condition ``delete_where`` (over the alias ``t``) that ``df`` no longer
-        holds are deleted: a landing file gone from a re-read date leaves the ingest log with it.
-        """
-        spec = self.ensure(name)
-        view = f"_state_{spec.table}"
-        conform(df, spec.schema).createOrReplaceTempView(view)
-        on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
-        delete = f" WHEN NOT MATCHED BY SOURCE AND ({delete_where}) THEN DELETE" if delete_where else ""
-        # The view and the condition come from this code (contract names, ISO dates), never from input text.
-        sql = (
-            f"MERGE INTO {self.ident(name)} t USING {view} s ON {on} "  # nosec B608
-            f"WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *{delete}"
-        )
-        failpoint(f"before_commit:{name}")
-        self._commit(name, lambda: self.spark.sql(sql))
-        failpoint(f"after_commit:{name}")
 
     def _commit(self, name: str, write: Any) -> None:
         try:
