@@ -12,7 +12,7 @@ under-reports: the next run redoes that work, overwriting the same partitions wi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -75,8 +75,8 @@ class LakeState:
 
     def snapshot(self) -> StateSnapshot:
         """The state as this run knows it: what it read, with what it has recorded since."""
-        ingest, builds = self._rows()
-        return StateSnapshot(ingest, list(builds.values()))
+        # Read on first use: a caller that never looks (a job whose hop read nothing) costs no Spark job.
+        return StateSnapshot(lambda: (self._rows()[0], list(self._rows()[1].values())))
 
     def _rows(self) -> tuple[list[dict[str, Any]], dict[tuple[str, str], dict[str, Any]]]:
         if self._ingest is None:
@@ -148,10 +148,22 @@ def _now() -> datetime:
 class StateSnapshot:
     """The state at one moment: every raw, quarantine and built table's partitions and versions."""
 
-    def __init__(self, ingest: list[dict[str, Any]], builds: list[dict[str, Any]]) -> None:
-        self._ingest = ingest
-        self._build_rows = builds
+    def __init__(self, rows: Callable[[], tuple[list[dict[str, Any]], list[dict[str, Any]]]]) -> None:
+        self._rows = rows  # () -> (ingest log rows, build log rows), called on first use
+        self._loaded: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None
         self._builds: dict[str, Table] | None = None
+
+    @property
+    def _ingest(self) -> list[dict[str, Any]]:
+        if self._loaded is None:
+            self._loaded = self._rows()
+        return self._loaded[0]
+
+    @property
+    def _build_rows(self) -> list[dict[str, Any]]:
+        if self._loaded is None:
+            self._loaded = self._rows()
+        return self._loaded[1]
 
     @classmethod
     def read(cls, tables: LakeTables) -> StateSnapshot:
